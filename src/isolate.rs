@@ -1,0 +1,34 @@
+//! Panic isolation: with `std`, a panic in a callback becomes a value.
+
+use crate::Message;
+
+/// Runs `f`; with `std`, a panic inside it is caught and returned as its
+/// message. Without `std`, panics cannot be caught and this just calls `f`.
+#[cfg(feature = "std")]
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Message> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    // The closure's state (a callback, the report under construction) is
+    // never observed again in a broken state: a callback that panicked is
+    // removed from the stack and only dropped.
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
+            Message::render(text)
+        } else if let Some(text) = payload.downcast_ref::<std::string::String>() {
+            Message::render(text)
+        } else {
+            Message::render(&"panic payload of unknown type")
+        };
+        // Dropping the payload runs foreign code that may panic in turn.
+        if let Err(nested) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+            core::mem::forget(nested);
+        }
+        message
+    })
+}
+
+/// Without `std` a panic cannot be caught; it reaches the panic handler.
+#[cfg(not(feature = "std"))]
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Message> {
+    Ok(f())
+}

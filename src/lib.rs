@@ -1,0 +1,112 @@
+//! Release a program's resources in the reverse order they were acquired.
+//!
+//! A program that runs for long acquires resources in order: a database pool,
+//! then clients, child processes, a server, background tasks. When it stops
+//! they must be released in the *reverse* order, so nothing is destroyed while
+//! something still uses it; a cleanup that fails must not stop the others.
+//!
+//! A [`Teardown`] is that stack. Register an async cleanup as each component
+//! comes up; [`Teardown::run`] awaits them last-registered-first, one at a
+//! time, logs and records every failure (and, with `std`, every panic), keeps
+//! going, and returns a [`Report`].
+//!
+//! ```
+//! use teardown_stack::Teardown;
+//!
+//! # futures_lite::future::block_on(async {
+//! let mut teardown = Teardown::<8>::new();
+//!
+//! // Acquire, and register the release right away.
+//! teardown.push("store", async { /* store.close().await */ }).unwrap();
+//! teardown.push("clients", async {
+//!     // clients.close().await
+//!     Err::<(), _>("connection reset")
+//! }).unwrap();
+//! teardown.push("server", async { /* server.stop().await */ }).unwrap();
+//!
+//! // ... serve until asked to stop, then:
+//! let report = teardown.run().await;
+//! let order: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
+//! assert_eq!(order, ["server", "clients", "store"]);
+//! assert!(!report.is_clean());
+//! println!("{report}");
+//! # });
+//! ```
+//!
+//! # Any executor, or none
+//!
+//! [`Run`] is a plain future: `smol::block_on(teardown.run())`,
+//! `futures_lite::future::block_on`, an `async_executor::Executor`, tokio,
+//! embassy, or a loop polling it with [`core::task::Waker::noop`] on bare
+//! metal. Nothing is spawned and no runtime is assumed.
+//!
+//! # No allocator needed
+//!
+//! Callbacks live in a [`heapless::Vec`] of capacity `N`, and the report too.
+//! With the `alloc` feature the stack can own boxed callbacks
+//! ([`Teardown::push`], [`Teardown::push_fn`]); without it, register futures
+//! you pinned yourself ([`Teardown::push_pinned`]) and nothing is allocated at
+//! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`.
+//!
+//! # `Send` or not
+//!
+//! [`Teardown`] holds `Send` callbacks and is `Send`; [`LocalTeardown`] holds
+//! any callback and is not:
+//!
+//! ```compile_fail
+//! use std::rc::Rc;
+//! let rc = Rc::new(());
+//! let mut teardown = teardown_stack::Teardown::<1>::new();
+//! teardown.push("rc", async move { drop(rc) }); // `Rc` is not `Send`
+//! ```
+//!
+//! # Features
+//!
+//! - `std` (default): catch panics of callbacks and report them. Implies
+//!   `alloc`.
+//! - `alloc`: boxed, owned callbacks.
+//!
+//! With `--no-default-features` the crate is `#![no_std]` and allocates
+//! nothing. A panic then cannot be caught: it reaches your panic handler.
+//!
+//! # Logging
+//!
+//! Diagnostics go through the [`log`](https://docs.rs/log) facade: a failed
+//! callback at warn level (`teardown callback "db" failed: connection
+//! reset`), a panicked one at error level, a stack dropped with callbacks it
+//! never ran at warn level, and each callback's start and the final report at
+//! debug level.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+#[macro_use]
+mod fmt;
+
+mod callback;
+#[cfg(feature = "alloc")]
+mod deferred;
+mod error;
+mod isolate;
+mod message;
+mod name;
+mod output;
+mod report;
+mod run;
+mod stack;
+
+pub use callback::{Accepts, Cleanup};
+pub use error::Full;
+pub use message::{MESSAGE_CAPACITY, Message};
+pub use name::Name;
+pub use output::CleanupOutput;
+pub use report::{Outcome, Record, Report};
+pub use run::Run;
+pub use stack::{LocalTeardown, Teardown};

@@ -1,0 +1,216 @@
+//! What a run did: one record per callback, in run order.
+
+use core::fmt;
+
+use crate::{Message, Name};
+
+/// How one callback ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Its future completed with `()` or `Ok(())`.
+    Completed,
+    /// Its future completed with `Err`; the error's text.
+    Failed(Message),
+    /// It panicked (caught with the `std` feature); the panic's text.
+    Panicked(Message),
+}
+
+impl Outcome {
+    /// Whether the callback completed without error.
+    #[must_use]
+    pub fn is_completed(&self) -> bool {
+        matches!(self, Outcome::Completed)
+    }
+
+    /// The error's or the panic's text, if the callback did not complete.
+    #[must_use]
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Outcome::Completed => None,
+            Outcome::Failed(message) | Outcome::Panicked(message) => Some(message),
+        }
+    }
+}
+
+/// One callback that ran: its name and how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    name: Name,
+    outcome: Outcome,
+}
+
+impl Record {
+    pub(crate) fn new(name: Name, outcome: Outcome) -> Self {
+        Record { name, outcome }
+    }
+
+    /// The callback's name.
+    #[must_use]
+    pub fn name(&self) -> Name {
+        self.name
+    }
+
+    /// How it ended.
+    #[must_use]
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// `"db" completed`, `"db" failed: connection reset`, `#2 panicked: boom`.
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            Outcome::Completed => write!(f, "{:?} completed", self.name),
+            Outcome::Failed(message) => write!(f, "{:?} failed: {message}", self.name),
+            Outcome::Panicked(message) => write!(f, "{:?} panicked: {message}", self.name),
+        }
+    }
+}
+
+/// What a [`run`](crate::Teardown::run) did: every callback that ran, in the
+/// order it ran, with its outcome.
+///
+/// Held inline (a [`heapless::Vec`] of capacity `N`): building it allocates
+/// nothing. `Display` writes a one-line summary and then one line per
+/// callback that did not complete, so `println!("{report}")` tells an
+/// operator what went wrong.
+///
+/// # Examples
+///
+/// ```
+/// use teardown_stack::{Outcome, Teardown};
+///
+/// let mut teardown = Teardown::<4>::new();
+/// teardown.push("store", async {}).unwrap();
+/// teardown.push("clients", async { Err::<(), _>("connection reset") }).unwrap();
+///
+/// let report = futures_lite::future::block_on(teardown.run());
+/// assert!(!report.is_clean());
+/// let first = &report.records()[0];
+/// assert_eq!(first.name(), "clients");
+/// assert!(matches!(first.outcome(), Outcome::Failed(m) if m == "connection reset"));
+/// assert_eq!(
+///     report.to_string(),
+///     "teardown: 2 callbacks ran: 1 completed, 1 failed, 0 panicked\n  \"clients\" failed: connection reset",
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report<const N: usize> {
+    records: heapless::Vec<Record, N>,
+}
+
+impl<const N: usize> Report<N> {
+    pub(crate) const fn new() -> Self {
+        Report {
+            records: heapless::Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, record: Record) {
+        // A run records at most the `N` callbacks its stack held.
+        let pushed = self.records.push(record);
+        debug_assert!(pushed.is_ok(), "a report holds as many records as its stack");
+    }
+
+    /// Every callback that ran, in run order.
+    #[must_use]
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Iterates over [`records`](Self::records).
+    pub fn iter(&self) -> core::slice::Iter<'_, Record> {
+        self.records.iter()
+    }
+
+    /// How many callbacks ran.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no callback ran.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// How many completed without error.
+    #[must_use]
+    pub fn completed(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Completed))
+    }
+
+    /// How many returned an error.
+    #[must_use]
+    pub fn failed(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Failed(_)))
+    }
+
+    /// How many panicked.
+    #[must_use]
+    pub fn panicked(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Panicked(_)))
+    }
+
+    /// Whether every callback that ran completed without error.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.records.iter().all(|record| record.outcome.is_completed())
+    }
+
+    /// The callbacks that did not complete, in run order.
+    pub fn failures(&self) -> impl Iterator<Item = &Record> {
+        self.records
+            .iter()
+            .filter(|record| !record.outcome.is_completed())
+    }
+
+    fn count(&self, which: impl Fn(&Outcome) -> bool) -> usize {
+        self.records
+            .iter()
+            .filter(|record| which(&record.outcome))
+            .count()
+    }
+}
+
+impl<const N: usize> Default for Report<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'r, const N: usize> IntoIterator for &'r Report<N> {
+    type Item = &'r Record;
+    type IntoIter = core::slice::Iter<'r, Record>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<const N: usize> fmt::Display for Report<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ran = self.len();
+        let plural = if ran == 1 { "" } else { "s" };
+        if ran == 0 {
+            f.write_str("teardown: no callbacks ran")?;
+        } else if self.is_clean() {
+            write!(f, "teardown: {ran} callback{plural} ran, all completed")?;
+        } else {
+            write!(
+                f,
+                "teardown: {ran} callback{plural} ran: {} completed, {} failed, {} panicked",
+                self.completed(),
+                self.failed(),
+                self.panicked()
+            )?;
+        }
+        for record in self.failures() {
+            write!(f, "\n  {record}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,334 @@
+//! The teardown stack: where callbacks are registered.
+
+use core::fmt;
+use core::future::{Future, IntoFuture};
+use core::pin::Pin;
+
+use crate::callback::{Accepts, Cleanup, Slot};
+use crate::{CleanupOutput, Full, Name, Run};
+
+/// A LIFO stack of at most `N` async cleanup callbacks.
+///
+/// Register a callback as each resource comes up; [`run`](Self::run) awaits
+/// them in reverse order, one at a time, isolating failures, and returns a
+/// [`Report`](crate::Report). See the [crate documentation](crate) for the
+/// whole story.
+///
+/// The third parameter says which callbacks the stack holds. The default,
+/// `dyn Cleanup + Send`, takes `Send` callbacks only, which makes the stack
+/// and its run `Send` (runnable on a multi-threaded executor).
+/// [`LocalTeardown`] takes any callback and is `!Send`.
+///
+/// Storage is a [`heapless::Vec`]: no allocation, and [`new`](Self::new) is a
+/// `const fn`, so a stack can live in a `static`.
+///
+/// # Examples
+///
+/// ```
+/// use teardown_stack::Teardown;
+///
+/// let mut teardown = Teardown::<4>::new();
+/// teardown.push("db", async { /* close the pool */ }).unwrap();
+/// teardown
+///     .push("server", async { Err::<(), _>("address in use") })
+///     .unwrap();
+///
+/// let report = futures_lite::future::block_on(teardown.run());
+/// let order: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
+/// assert_eq!(order, ["server", "db"]);
+/// assert_eq!(report.failed(), 1);
+/// ```
+pub struct Teardown<'a, const N: usize, C: ?Sized + Cleanup = dyn Cleanup + Send + 'a> {
+    pub(crate) entries: heapless::Vec<Entry<'a, C>, N>,
+    /// How many callbacks were ever registered: numbers unnamed callbacks.
+    registered: u32,
+}
+
+/// A stack that also holds callbacks that are not `Send`, for local
+/// executors (`smol::LocalExecutor`, `block_on`, a firmware main loop).
+///
+/// The stack and its run are then `!Send`.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use teardown_stack::LocalTeardown;
+///
+/// let shared = Rc::new(());
+/// let mut teardown = LocalTeardown::<2>::new();
+/// let held = Rc::clone(&shared);
+/// teardown.push("rc", async move { drop(held) }).unwrap();
+/// futures_lite::future::block_on(teardown.run());
+/// assert_eq!(Rc::strong_count(&shared), 1);
+/// ```
+pub type LocalTeardown<'a, const N: usize> = Teardown<'a, N, dyn Cleanup + 'a>;
+
+/// One registered callback.
+pub(crate) struct Entry<'a, C: ?Sized> {
+    pub(crate) name: Name,
+    pub(crate) slot: Slot<'a, C>,
+    /// Polled at least once (by this run or an interrupted one).
+    pub(crate) started: bool,
+}
+
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
+    /// An empty stack.
+    #[must_use]
+    pub const fn new() -> Self {
+        Teardown {
+            entries: heapless::Vec::new(),
+            registered: 0,
+        }
+    }
+
+    /// Registers a future the caller has pinned; the stack borrows it and
+    /// allocates nothing.
+    ///
+    /// Pin it with [`core::pin::pin!`] (declared before the stack, since it
+    /// must outlive it) or keep it in a `static`. Works without `alloc`.
+    /// `name` is a `&'static str`, or `None` for the default name (see
+    /// [`Name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::pin::pin;
+    /// use teardown_stack::Teardown;
+    ///
+    /// let flush = pin!(async { /* flush the log */ });
+    /// let mut teardown = Teardown::<2>::new();
+    /// teardown.push_pinned("log", flush).unwrap();
+    /// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 1);
+    /// ```
+    pub fn push_pinned<F>(
+        &mut self,
+        name: impl Into<Option<&'static str>>,
+        future: Pin<&'a mut F>,
+    ) -> Result<(), Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        if self.is_full() {
+            return Err(Full::new(future, N));
+        }
+        self.insert(name.into(), Slot::Borrowed(C::erase_pinned(future)));
+        Ok(())
+    }
+
+    /// Registers a future (an `async` block, the future of an `async fn`, or
+    /// anything [`IntoFuture`]); the stack boxes and owns it.
+    ///
+    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+    /// `&'static str`, or `None` for the default name (see [`Name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push<F>(&mut self, name: impl Into<Option<&'static str>>, future: F) -> Result<(), Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        if self.is_full() {
+            return Err(Full::new(future, N));
+        }
+        let boxed = C::erase_boxed(future.into_future());
+        self.insert(name.into(), Slot::Boxed(boxed));
+        Ok(())
+    }
+
+    /// Registers a closure that returns the cleanup future; it is called when
+    /// its turn comes in [`run`](Self::run), not before.
+    ///
+    /// The counterpart of registering a coroutine function: pass
+    /// `move || client.close()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the closure, uncalled, when the stack holds `N`
+    /// callbacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// async fn close(pool: &'static str) -> Result<(), std::io::Error> {
+    ///     let _ = pool;
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut teardown = Teardown::<2>::new();
+    /// teardown.push_fn("pool", || close("main")).unwrap();
+    /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+    /// ```
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push_fn<G, F>(
+        &mut self,
+        name: impl Into<Option<&'static str>>,
+        callback: G,
+    ) -> Result<(), Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, crate::deferred::Deferred<G, F>>,
+    {
+        if self.is_full() {
+            return Err(Full::new(callback, N));
+        }
+        let boxed = C::erase_boxed(crate::deferred::Deferred::new(callback));
+        self.insert(name.into(), Slot::Boxed(boxed));
+        Ok(())
+    }
+
+    fn insert(&mut self, name: Option<&'static str>, slot: Slot<'a, C>) {
+        let entry = Entry {
+            name: Name::new(name, self.registered),
+            slot,
+            started: false,
+        };
+        self.registered = self.registered.wrapping_add(1);
+        // Callers check `is_full` first, so there is always room here.
+        let pushed = self.entries.push(entry);
+        debug_assert!(pushed.is_ok(), "checked for room before");
+    }
+
+    /// Runs every registered callback, last registered first, and reports
+    /// what happened.
+    ///
+    /// The returned future drives the callbacks one at a time on whatever
+    /// executor polls it; it spawns nothing. Each callback leaves the stack
+    /// once it has finished, so it runs at most once:
+    ///
+    /// - a callback that returns `Err` is logged at warn level with its name
+    ///   and the error, recorded as failed, and the next one runs;
+    /// - with the `std` feature, a callback that panics is caught, logged at
+    ///   error level with its name and the panic message, recorded as
+    ///   panicked, and the next one runs. Without `std`, a panic cannot be
+    ///   caught: it goes to the panic handler as usual.
+    ///
+    /// The stack is borrowed for the whole run, so no callback can be
+    /// registered while it runs.
+    ///
+    /// Running an empty stack (for instance a second time) runs nothing and
+    /// returns an empty report.
+    ///
+    /// # Cancellation
+    ///
+    /// If the returned future is dropped part-way (the caller's own timeout
+    /// fired, say), the callbacks that have not finished stay registered, the
+    /// interrupted one on top and not restarted: a later `run` resumes it
+    /// where it stopped, then runs the rest. The dropped run's report is lost;
+    /// the callbacks that finished were logged.
+    pub fn run(&mut self) -> Run<'_, 'a, N, C> {
+        Run::new(self)
+    }
+
+    /// How many callbacks are registered and not yet run.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no callback is registered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether the stack holds `N` callbacks, so the next registration fails.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.entries.is_full()
+    }
+
+    /// The most callbacks the stack holds: `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The names of the registered callbacks, in the order they will run
+    /// (last registered first).
+    pub fn names(&self) -> impl DoubleEndedIterator<Item = Name> + ExactSizeIterator + '_ {
+        self.entries.iter().rev().map(|entry| entry.name)
+    }
+}
+
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Default for Teardown<'a, N, C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `(&mut teardown).await` is the same as `teardown.run().await`.
+impl<'s, 'a, const N: usize, C: ?Sized + Cleanup + 'a> IntoFuture for &'s mut Teardown<'a, N, C> {
+    type Output = crate::Report<N>;
+    type IntoFuture = Run<'s, 'a, N, C>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.run()
+    }
+}
+
+/// Lists names, top of the stack first, as `"a", #1, "b"`.
+struct NameList<'e, 'a, C: ?Sized>(&'e [Entry<'a, C>]);
+
+impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, entry) in self.0.iter().rev().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{:?}", entry.name)?;
+        }
+        Ok(())
+    }
+}
+
+impl<C: ?Sized> fmt::Debug for NameList<'_, '_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().rev().map(|entry| entry.name))
+            .finish()
+    }
+}
+
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> fmt::Debug for Teardown<'a, N, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Teardown")
+            .field("capacity", &N)
+            .field("pending", &NameList(&self.entries))
+            .finish()
+    }
+}
+
+/// A stack dropped with callbacks never run says so, then drops them last
+/// registered first, the order `run` would have used.
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, C> {
+    fn drop(&mut self) {
+        if self.entries.is_empty() {
+            return;
+        }
+        warn!(
+            "teardown stack dropped with {} callback(s) never finished: {}",
+            self.entries.len(),
+            NameList(&self.entries)
+        );
+        while let Some(entry) = self.entries.pop() {
+            drop(entry);
+        }
+    }
+}
