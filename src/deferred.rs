@@ -37,7 +37,8 @@ where
         if let DeferredProj::Running { future } = self.as_mut().project() {
             return future.poll(cx);
         }
-        let DeferredReplace::Waiting { callback } = self.as_mut().project_replace(Deferred::Calling)
+        let DeferredReplace::Waiting { callback } =
+            self.as_mut().project_replace(Deferred::Calling)
         else {
             // Only reachable after the closure itself panicked.
             panic!("teardown callback polled after its closure panicked");

@@ -111,7 +111,10 @@ impl<const N: usize> Report<N> {
     pub(crate) fn push(&mut self, record: Record) {
         // A run records at most the `N` callbacks its stack held.
         let pushed = self.records.push(record);
-        debug_assert!(pushed.is_ok(), "a report holds as many records as its stack");
+        debug_assert!(
+            pushed.is_ok(),
+            "a report holds as many records as its stack"
+        );
     }
 
     /// Every callback that ran, in run order.
@@ -158,7 +161,9 @@ impl<const N: usize> Report<N> {
     /// Whether every callback that ran completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.records.iter().all(|record| record.outcome.is_completed())
+        self.records
+            .iter()
+            .all(|record| record.outcome.is_completed())
     }
 
     /// The callbacks that did not complete, in run order.

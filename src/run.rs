@@ -50,7 +50,10 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Future for Run<'_, 'a, N, C> 
 }
 
 /// Polls one callback once, turning an error or a panic into its outcome.
-fn poll_entry<C: ?Sized + Cleanup>(entry: &mut Entry<'_, C>, cx: &mut Context<'_>) -> Poll<Outcome> {
+fn poll_entry<C: ?Sized + Cleanup>(
+    entry: &mut Entry<'_, C>,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome> {
     let name = entry.name;
     if !entry.started {
         entry.started = true;
@@ -58,10 +61,13 @@ fn poll_entry<C: ?Sized + Cleanup>(entry: &mut Entry<'_, C>, cx: &mut Context<'_
     }
     let mut failure = None;
     let polled = isolate::catch(|| {
-        entry.slot.as_mut().poll_cleanup(cx, &mut |error: &dyn Display| {
-            warn!("teardown callback {name:?} failed: {error}");
-            failure = Some(Message::render(error));
-        })
+        entry
+            .slot
+            .as_mut()
+            .poll_cleanup(cx, &mut |error: &dyn Display| {
+                warn!("teardown callback {name:?} failed: {error}");
+                failure = Some(Message::render(error));
+            })
     });
     match polled {
         Ok(Poll::Pending) => Poll::Pending,
@@ -78,7 +84,11 @@ fn poll_entry<C: ?Sized + Cleanup>(entry: &mut Entry<'_, C>, cx: &mut Context<'_
 
 /// Drops a finished callback; a panic in its destructor is caught (with
 /// `std`) and makes a completed callback count as panicked.
-fn drop_entry<C: ?Sized>(entry: Option<Entry<'_, C>>, name: crate::Name, outcome: Outcome) -> Outcome {
+fn drop_entry<C: ?Sized>(
+    entry: Option<Entry<'_, C>>,
+    name: crate::Name,
+    outcome: Outcome,
+) -> Outcome {
     match isolate::catch(move || drop(entry)) {
         Ok(()) => outcome,
         Err(panic) => {

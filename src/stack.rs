@@ -133,7 +133,11 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
     /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(&mut self, name: impl Into<Option<&'static str>>, future: F) -> Result<(), Full<F>>
+    pub fn push<F>(
+        &mut self,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<(), Full<F>>
     where
         F: IntoFuture,
         F::Output: CleanupOutput,

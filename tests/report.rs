@@ -1,0 +1,106 @@
+//! The report lists every callback that ran, in order, with its outcome, and
+//! prints usefully.
+
+use futures_lite::future::block_on;
+use teardown_stack::{MESSAGE_CAPACITY, Outcome, Teardown};
+
+fn blow_up() {
+    std::panic::panic_any("boom")
+}
+
+#[test]
+fn records_names_and_outcomes_in_run_order() {
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("store", async {}).unwrap();
+    teardown
+        .push("clients", async { Err::<(), _>("reset") })
+        .unwrap();
+    teardown.push(None, async { blow_up() }).unwrap();
+    teardown
+        .push("server", async { Ok::<(), &str>(()) })
+        .unwrap();
+
+    let report = block_on(teardown.run());
+
+    let seen: Vec<_> = report
+        .iter()
+        .map(|r| (r.name().to_string(), r.outcome().clone()))
+        .collect();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0], ("server".into(), Outcome::Completed));
+    assert_eq!(seen[1].0, "#2");
+    assert!(matches!(&seen[1].1, Outcome::Panicked(m) if m == "boom"));
+    assert_eq!(seen[2].0, "clients");
+    assert!(matches!(&seen[2].1, Outcome::Failed(m) if m == "reset"));
+    assert_eq!(seen[3], ("store".into(), Outcome::Completed));
+
+    assert_eq!(report.len(), 4);
+    assert!(!report.is_empty());
+    assert_eq!(
+        (report.completed(), report.failed(), report.panicked()),
+        (2, 1, 1)
+    );
+    assert!(!report.is_clean());
+    let failures: Vec<_> = report.failures().map(|r| r.name().to_string()).collect();
+    assert_eq!(failures, ["#2", "clients"]);
+    assert_eq!((&report).into_iter().count(), 4);
+}
+
+#[test]
+fn display_summarises_then_lists_failures() {
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("store", async {}).unwrap();
+    teardown
+        .push("clients", async { Err::<(), _>("reset") })
+        .unwrap();
+    teardown.push("sandboxes", async { blow_up() }).unwrap();
+
+    let report = block_on(teardown.run());
+
+    assert_eq!(
+        report.to_string(),
+        "teardown: 3 callbacks ran: 1 completed, 1 failed, 1 panicked\n  \"sandboxes\" panicked: boom\n  \"clients\" failed: reset"
+    );
+}
+
+#[test]
+fn display_of_clean_and_empty_reports() {
+    let mut teardown = Teardown::<2>::new();
+    teardown.push("only", async {}).unwrap();
+    let report = block_on(teardown.run());
+    assert!(report.is_clean());
+    assert_eq!(
+        report.to_string(),
+        "teardown: 1 callback ran, all completed"
+    );
+
+    let empty = block_on(teardown.run());
+    assert!(empty.is_clean());
+    assert!(empty.is_empty());
+    assert_eq!(empty.to_string(), "teardown: no callbacks ran");
+}
+
+#[test]
+fn long_messages_are_cut_at_a_char_boundary() {
+    // 'é' is two bytes: a cut in the middle of one must back off.
+    let long: &'static str = "é".repeat(MESSAGE_CAPACITY).leak();
+    let fits: &'static str = "x".repeat(MESSAGE_CAPACITY).leak();
+    let mut teardown = Teardown::<2>::new();
+    teardown.push("fits", async { Err::<(), _>(fits) }).unwrap();
+    teardown.push("long", async { Err::<(), _>(long) }).unwrap();
+
+    let report = block_on(teardown.run());
+
+    let cut = report.records()[0].outcome().message().unwrap();
+    assert!(cut.is_truncated());
+    assert!(cut.as_str().len() <= MESSAGE_CAPACITY);
+    assert!(cut.as_str().ends_with('…'));
+    assert_eq!(
+        cut.as_str().trim_end_matches('…'),
+        &long[..cut.as_str().len() - '…'.len_utf8()]
+    );
+    // Exactly at capacity: kept whole.
+    let whole = report.records()[1].outcome().message().unwrap();
+    assert!(!whole.is_truncated());
+    assert_eq!(whole.as_str(), fits);
+}
