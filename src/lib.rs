@@ -110,3 +110,8 @@ pub use output::CleanupOutput;
 pub use report::{Outcome, Record, Report};
 pub use run::Run;
 pub use stack::{LocalTeardown, Teardown};
+
+/// The README's examples, run as doc-tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

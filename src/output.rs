@@ -10,6 +10,10 @@ use core::fmt::Display;
 /// recorded, and the next callback runs. Any error type with `Display` works
 /// as it is, including `std::io::Error` and `Box<dyn std::error::Error>`.
 ///
+/// An `async` block whose only way out is a panic has output `!` (edition
+/// 2024), which is not a cleanup output: end it with a value of type `()`, or
+/// panic from a function returning `()`.
+///
 /// This trait is sealed: it is implemented for exactly those two shapes.
 #[diagnostic::on_unimplemented(
     message = "a teardown callback must output `()` or `Result<(), E>` with `E: Display`, not `{Self}`",
