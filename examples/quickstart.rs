@@ -48,7 +48,9 @@ fn main() {
     teardown.push("store", store.close()).unwrap();
 
     let llm = Component::start("llm-clients", &closed);
-    teardown.push_fn("llm-clients", move || llm.close()).unwrap();
+    teardown
+        .push_fn("llm-clients", move || llm.close())
+        .unwrap();
 
     let sandboxes = Component::start("sandboxes", &closed);
     teardown
