@@ -1,0 +1,71 @@
+//! The borrowed path alone: what a no_std, no-allocator user has. CI also
+//! runs this file with `--no-default-features`.
+
+mod common;
+
+use core::pin::pin;
+
+use common::{Journal, poll_noop, yield_times};
+use teardown_stack::{LocalTeardown, Outcome, Teardown};
+
+#[test]
+fn pinned_callbacks_run_lifo_with_errors_isolated() {
+    let journal = Journal::new();
+    let (a, b, c) = (journal.clone(), journal.clone(), journal.clone());
+    let store = pin!(async move {
+        yield_times(2).await;
+        a.record("store");
+    });
+    let radio = pin!(async move {
+        b.record("radio");
+        Err::<(), _>("radio did not ack")
+    });
+    let display = pin!(async move { c.record("display") });
+
+    let mut teardown = Teardown::<3>::new();
+    teardown.push_pinned("store", store).unwrap();
+    teardown.push_pinned("radio", radio).unwrap();
+    teardown.push_pinned(None, display).unwrap();
+
+    let (report, polls) = poll_noop(teardown.run(), 100);
+
+    assert_eq!(journal.events(), ["display", "radio", "store"]);
+    assert!(polls > 1, "the store's pending polls were driven");
+    assert_eq!(report.len(), 3);
+    assert_eq!(report.records()[0].name().to_string(), "#2");
+    assert!(
+        matches!(report.records()[1].outcome(), Outcome::Failed(m) if m == "radio did not ack")
+    );
+    assert_eq!(report.completed(), 2);
+}
+
+#[test]
+fn a_full_stack_returns_the_pinned_future() {
+    let first = pin!(async {});
+    let second = pin!(async { Err::<(), _>("never run by the stack") });
+    let mut teardown = LocalTeardown::<1>::new();
+    teardown.push_pinned("first", first).unwrap();
+    let back = teardown.push_pinned("second", second).unwrap_err();
+    assert_eq!(back.capacity(), 1);
+    let (output, _) = poll_noop(back.into_inner(), 1);
+    assert_eq!(output, Err("never run by the stack"));
+    assert_eq!(poll_noop(teardown.run(), 1).0.len(), 1);
+}
+
+/// Without `std` nothing can catch a panic: it leaves `run` as it came, which
+/// is what the documentation promises.
+#[cfg(not(feature = "std"))]
+#[test]
+fn without_std_a_panic_is_not_caught() {
+    fn blow_up() {
+        std::panic::panic_any("not caught")
+    }
+    let callback = pin!(async { blow_up() });
+    let mut teardown = Teardown::<1>::new();
+    teardown.push_pinned("bomb", callback).unwrap();
+    let escaped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        poll_noop(teardown.run(), 1)
+    }));
+    let payload = escaped.expect_err("the panic went through run");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"not caught"));
+}
