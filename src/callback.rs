@@ -104,14 +104,19 @@ pub(crate) enum Slot<'a, C: ?Sized> {
     /// Owned by the stack.
     #[cfg(feature = "alloc")]
     Boxed(Pin<Box<C>>),
+    /// Finished (a member of a stage whose siblings still run): its future
+    /// is already dropped.
+    Finished,
 }
 
 impl<'a, C: ?Sized + Cleanup + 'a> Slot<'a, C> {
-    pub(crate) fn as_mut(&mut self) -> Pin<&mut C> {
+    /// The future, unless it has finished.
+    pub(crate) fn as_mut(&mut self) -> Option<Pin<&mut C>> {
         match self {
-            Slot::Borrowed(future) => future.as_mut(),
+            Slot::Borrowed(future) => Some(future.as_mut()),
             #[cfg(feature = "alloc")]
-            Slot::Boxed(future) => future.as_mut(),
+            Slot::Boxed(future) => Some(future.as_mut()),
+            Slot::Finished => None,
         }
     }
 }

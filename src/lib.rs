@@ -93,23 +93,39 @@ mod fmt;
 mod callback;
 #[cfg(feature = "alloc")]
 mod deferred;
+mod entry;
 mod error;
 mod isolate;
 mod message;
 mod name;
 mod output;
+mod registered;
 mod report;
 mod run;
 mod stack;
+mod stage;
+mod timer;
+mod wake;
 
 pub use callback::{Accepts, Cleanup};
 pub use error::Full;
 pub use message::{MESSAGE_CAPACITY, Message};
 pub use name::Name;
 pub use output::CleanupOutput;
+pub use registered::Registered;
 pub use report::{Outcome, Record, Report};
 pub use run::Run;
 pub use stack::{LocalTeardown, Teardown};
+pub use stage::Stage;
+#[cfg(feature = "async-io")]
+pub use timer::AsyncIoTimer;
+#[cfg(feature = "embassy-time")]
+pub use timer::EmbassyTimer;
+#[cfg(feature = "tokio")]
+pub use timer::TokioTimer;
+pub use timer::{NoTimer, Timer};
+#[cfg(feature = "std")]
+pub use timer::{VirtualClock, VirtualSleep};
 
 /// The README's examples, run as doc-tests so they stay true.
 #[cfg(doctest)]

@@ -1,6 +1,7 @@
 //! What a run did: one record per callback, in run order.
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::{Message, Name};
 
@@ -14,6 +15,15 @@ pub enum Outcome {
     Failed(Message),
     /// It panicked (caught with the `std` feature); the panic's text.
     Panicked(Message),
+    /// It ran past its budget (its own timeout, or the time the run had left)
+    /// and was cancelled: its future was dropped.
+    TimedOut {
+        /// The budget it had.
+        budget: Duration,
+    },
+    /// The run's deadline passed before it started: it never ran, and was
+    /// dropped.
+    Skipped,
 }
 
 impl Outcome {
@@ -27,22 +37,35 @@ impl Outcome {
     #[must_use]
     pub fn message(&self) -> Option<&Message> {
         match self {
-            Outcome::Completed => None,
             Outcome::Failed(message) | Outcome::Panicked(message) => Some(message),
+            Outcome::Completed | Outcome::TimedOut { .. } | Outcome::Skipped => None,
         }
     }
 }
 
-/// One callback that ran: its name and how it ended.
+/// One callback that ran (or was skipped): its name, how it ended, and with
+/// a timer how long it took.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     name: Name,
     outcome: Outcome,
+    elapsed: Option<Duration>,
 }
 
 impl Record {
-    pub(crate) fn new(name: Name, outcome: Outcome) -> Self {
-        Record { name, outcome }
+    pub(crate) fn new(name: Name, outcome: Outcome, elapsed: Option<Duration>) -> Self {
+        Record {
+            name,
+            outcome,
+            elapsed,
+        }
+    }
+
+    /// How long it ran, from its first poll to its end; `None` on a stack
+    /// without a timer, and for a skipped callback.
+    #[must_use]
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.elapsed
     }
 
     /// The callback's name.
@@ -65,12 +88,21 @@ impl fmt::Display for Record {
             Outcome::Completed => write!(f, "{:?} completed", self.name),
             Outcome::Failed(message) => write!(f, "{:?} failed: {message}", self.name),
             Outcome::Panicked(message) => write!(f, "{:?} panicked: {message}", self.name),
+            Outcome::TimedOut { budget } => {
+                write!(f, "{:?} timed out after {budget:?}", self.name)
+            }
+            Outcome::Skipped => write!(f, "{:?} skipped: the deadline had passed", self.name),
+        }?;
+        match self.elapsed {
+            Some(elapsed) => write!(f, " ({elapsed:?})"),
+            None => Ok(()),
         }
     }
 }
 
-/// What a [`run`](crate::Teardown::run) did: every callback that ran, in the
-/// order it ran, with its outcome.
+/// What a [`run`](crate::Teardown::run) did: every callback that ran (or was
+/// skipped), in the order it finished, with its outcome; with a timer, how
+/// long each took and the whole run.
 ///
 /// Held inline (a [`heapless::Vec`] of capacity `N`): building it allocates
 /// nothing. `Display` writes a one-line summary and then one line per
@@ -93,19 +125,32 @@ impl fmt::Display for Record {
 /// assert!(matches!(first.outcome(), Outcome::Failed(m) if m == "connection reset"));
 /// assert_eq!(
 ///     report.to_string(),
-///     "teardown: 2 callbacks ran: 1 completed, 1 failed, 0 panicked\n  \"clients\" failed: connection reset",
+///     "teardown: 2 callbacks: 1 completed, 1 failed\n  \"clients\" failed: connection reset",
 /// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report<const N: usize> {
     records: heapless::Vec<Record, N>,
+    elapsed: Option<Duration>,
 }
 
 impl<const N: usize> Report<N> {
     pub(crate) const fn new() -> Self {
         Report {
             records: heapless::Vec::new(),
+            elapsed: None,
         }
+    }
+
+    pub(crate) fn set_elapsed(&mut self, elapsed: Option<Duration>) {
+        self.elapsed = elapsed;
+    }
+
+    /// How long the whole run took, from its first poll; `None` on a stack
+    /// without a timer.
+    #[must_use]
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.elapsed
     }
 
     pub(crate) fn push(&mut self, record: Record) {
@@ -117,7 +162,7 @@ impl<const N: usize> Report<N> {
         );
     }
 
-    /// Every callback that ran, in run order.
+    /// Every callback that ran or was skipped, in the order each finished.
     #[must_use]
     pub fn records(&self) -> &[Record] {
         &self.records
@@ -128,13 +173,13 @@ impl<const N: usize> Report<N> {
         self.records.iter()
     }
 
-    /// How many callbacks ran.
+    /// How many callbacks are recorded (ran or skipped).
     #[must_use]
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
-    /// Whether no callback ran.
+    /// Whether nothing is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
@@ -158,7 +203,19 @@ impl<const N: usize> Report<N> {
         self.count(|outcome| matches!(outcome, Outcome::Panicked(_)))
     }
 
-    /// Whether every callback that ran completed without error.
+    /// How many ran past their budget and were cancelled.
+    #[must_use]
+    pub fn timed_out(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::TimedOut { .. }))
+    }
+
+    /// How many were skipped because the run's deadline had passed.
+    #[must_use]
+    pub fn skipped(&self) -> usize {
+        self.count(|outcome| matches!(outcome, Outcome::Skipped))
+    }
+
+    /// Whether every recorded callback completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
         self.records
@@ -166,7 +223,7 @@ impl<const N: usize> Report<N> {
             .all(|record| record.outcome.is_completed())
     }
 
-    /// The callbacks that did not complete, in run order.
+    /// The callbacks that did not complete, in report order.
     pub fn failures(&self) -> impl Iterator<Item = &Record> {
         self.records
             .iter()
@@ -198,20 +255,32 @@ impl<'r, const N: usize> IntoIterator for &'r Report<N> {
 
 impl<const N: usize> fmt::Display for Report<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ran = self.len();
-        let plural = if ran == 1 { "" } else { "s" };
-        if ran == 0 {
-            f.write_str("teardown: no callbacks ran")?;
+        let total = self.len();
+        let plural = if total == 1 { "" } else { "s" };
+        if total == 0 {
+            f.write_str("teardown: no callbacks")?;
         } else if self.is_clean() {
-            write!(f, "teardown: {ran} callback{plural} ran, all completed")?;
+            write!(f, "teardown: {total} callback{plural}, all completed")?;
         } else {
             write!(
                 f,
-                "teardown: {ran} callback{plural} ran: {} completed, {} failed, {} panicked",
-                self.completed(),
-                self.failed(),
-                self.panicked()
+                "teardown: {total} callback{plural}: {} completed",
+                self.completed()
             )?;
+            let kinds = [
+                (self.failed(), "failed"),
+                (self.panicked(), "panicked"),
+                (self.timed_out(), "timed out"),
+                (self.skipped(), "skipped"),
+            ];
+            for (count, kind) in kinds {
+                if count > 0 {
+                    write!(f, ", {count} {kind}")?;
+                }
+            }
+        }
+        if let Some(elapsed) = self.elapsed {
+            write!(f, ", in {elapsed:?}")?;
         }
         for record in self.failures() {
             write!(f, "\n  {record}")?;

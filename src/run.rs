@@ -4,70 +4,254 @@ use core::fmt::{self, Display};
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use core::time::Duration;
 
-use crate::callback::Cleanup;
+use crate::callback::{Cleanup, Slot};
+use crate::entry::{Entry, Started};
 use crate::isolate;
-use crate::stack::Entry;
-use crate::{Message, Outcome, Record, Report, Teardown};
+use crate::timer::Clock;
+use crate::wake::StageWakers;
+use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
 
 /// The future returned by [`Teardown::run`]: runs the callbacks, last
-/// registered first, and resolves to the [`Report`].
+/// registered first (a stage's members together), and resolves to the
+/// [`Report`].
 ///
 /// Drive it with any executor, or poll it by hand. Dropping it part-way
 /// leaves the unfinished callbacks registered (see [`Teardown::run`]).
 #[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
-pub struct Run<'s, 'a, const N: usize, C: ?Sized + Cleanup> {
-    stack: &'s mut Teardown<'a, N, C>,
+pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup> {
+    stack: &'s mut Teardown<'a, N, R, C>,
     report: Report<N>,
+    /// The overall budget asked for with `within`.
+    within: Option<Duration>,
+    /// Set on the first poll.
+    begun: Option<Begun>,
+    /// The stage running now, once started by this run.
+    stage: Option<Current>,
+    /// A sleep until the earliest deadline of the running members.
+    sleep: Option<(Duration, R::Sleep)>,
 }
 
-impl<'s, 'a, const N: usize, C: ?Sized + Cleanup + 'a> Run<'s, 'a, N, C> {
-    pub(crate) fn new(stack: &'s mut Teardown<'a, N, C>) -> Self {
+#[derive(Clone, Copy)]
+struct Begun {
+    at: Option<Duration>,
+    deadline: Option<Duration>,
+}
+
+/// The stage on top of the stack: entries `base..` of the stack.
+struct Current {
+    base: usize,
+    /// Members not finished yet.
+    running: usize,
+    /// Per-member wakers, for stages of more than one member.
+    wakers: Option<StageWakers>,
+}
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Run<'s, 'a, N, R, C> {
+    pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C>) -> Self {
         Run {
             stack,
             report: Report::new(),
+            within: None,
+            begun: None,
+            stage: None,
+            sleep: None,
         }
     }
 }
 
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Future for Run<'_, 'a, N, C> {
+impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Run<'_, 'a, N, R, C> {
+    /// Gives the whole run at most `budget`, counted from its first poll.
+    ///
+    /// Each callback then gets the smaller of its own timeout and the time
+    /// left. Once the deadline has passed, callbacks not yet started are not
+    /// run: each is dropped, named in a warning, and reported as
+    /// [skipped](Outcome::Skipped). Nothing is lost silently.
+    ///
+    /// Only on a stack with a timer.
+    pub fn within(mut self, budget: Duration) -> Self {
+        self.within = Some(budget);
+        self
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 'a, N, R, C> {
     type Output = Report<N>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<N>> {
         let this = &mut *self;
-        // The callback on top stays on the stack while it runs, so a run
-        // dropped part-way leaves it there for the next run to resume.
-        while let Some(top) = this.stack.entries.last_mut() {
-            let outcome = futures_lite::ready!(poll_entry(top, cx));
-            let name = top.name;
-            let finished = this.stack.entries.pop();
-            let outcome = drop_entry(finished, name, outcome);
-            this.report.push(Record::new(name, outcome));
+        let begun = *this.begun.get_or_insert_with(|| {
+            let at = this.stack.timer.now();
+            let deadline = at.zip(this.within).map(|(at, within)| at + within);
+            Begun { at, deadline }
+        });
+        while !this.stack.entries.is_empty() {
+            let stage = this
+                .stage
+                .get_or_insert_with(|| Current::top_of(&this.stack.entries));
+            let now = this.stack.timer.now();
+            let members = &mut this.stack.entries[stage.base..];
+            let report = &mut this.report;
+            let timer = &this.stack.timer;
+
+            stage.start(members, report, now, begun.deadline);
+            stage.poll(members, report, timer, cx);
+            let earliest = stage.expire(members, report, now);
+
+            if stage.running == 0 {
+                let base = stage.base;
+                this.stage = None;
+                this.stack.entries.truncate(base);
+                continue;
+            }
+            // Wait for a member's wake, or for the earliest deadline.
+            let Some(deadline) = earliest else {
+                return Poll::Pending;
+            };
+            let sleep = match &mut this.sleep {
+                Some((armed, sleep)) if *armed == deadline => sleep,
+                slot => {
+                    let left = deadline - now.unwrap_or_default();
+                    match timer.sleep(left) {
+                        Some(sleep) => &mut slot.insert((deadline, sleep)).1,
+                        None => return Poll::Pending,
+                    }
+                }
+            };
+            futures_lite::ready!(Pin::new(sleep).poll(cx));
+            this.sleep = None;
         }
+        let end = this.stack.timer.now();
+        this.report
+            .set_elapsed(end.zip(begun.at).map(|(end, at)| end - at));
+        this.sleep = None;
         debug!("{}", this.report);
         Poll::Ready(core::mem::take(&mut this.report))
     }
 }
 
+impl Current {
+    /// The stage on top of `entries` (not empty).
+    fn top_of<C: ?Sized>(entries: &[Entry<'_, C>]) -> Self {
+        let id = entries[entries.len() - 1].stage;
+        let members = entries.iter().rev().take_while(|e| e.stage == id).count();
+        let base = entries.len() - members;
+        Current {
+            base,
+            running: entries[base..].iter().filter(|e| !e.is_finished()).count(),
+            wakers: (members > 1).then(|| StageWakers::new(members)),
+        }
+    }
+
+    /// Starts the members not started yet, top first, each with its budget;
+    /// once the run's deadline has passed, skips them instead.
+    fn start<const N: usize, C: ?Sized>(
+        &mut self,
+        members: &mut [Entry<'_, C>],
+        report: &mut Report<N>,
+        now: Option<Duration>,
+        deadline: Option<Duration>,
+    ) {
+        let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
+        for entry in members.iter_mut().rev() {
+            if entry.started.is_some() || entry.is_finished() {
+                continue;
+            }
+            if left.is_some_and(|left| left.is_zero()) {
+                warn!(
+                    "teardown deadline passed: callback {:?} skipped",
+                    entry.name
+                );
+                finish(entry, report, Outcome::Skipped, None);
+                self.running -= 1;
+                continue;
+            }
+            let budget = match (entry.timeout, left) {
+                (Some(own), Some(left)) => Some(own.min(left)),
+                (own, left) => own.or(left),
+            };
+            entry.started = Some(Started { at: now, budget });
+            debug!("running teardown callback {:?}", entry.name);
+        }
+    }
+
+    /// Polls the members that may make progress: with per-member wakers,
+    /// only those woken since their last poll.
+    fn poll<const N: usize, R: Clock, C: ?Sized + Cleanup>(
+        &mut self,
+        members: &mut [Entry<'_, C>],
+        report: &mut Report<N>,
+        timer: &R,
+        cx: &mut Context<'_>,
+    ) {
+        if let Some(wakers) = &self.wakers {
+            wakers.register(cx);
+        }
+        for (index, entry) in members.iter_mut().enumerate().rev() {
+            let Some(future) = entry.slot.as_mut() else {
+                continue;
+            };
+            let name = entry.name;
+            let polled = match &self.wakers {
+                None => Some(poll_isolated(future, name, cx)),
+                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_isolated(future, name, cx)),
+            };
+            if let Some(Poll::Ready(outcome)) = polled {
+                finish(entry, report, outcome, timer.now());
+                self.running -= 1;
+            }
+        }
+    }
+
+    /// Cancels the members past their budget; returns the earliest deadline
+    /// of those still running.
+    fn expire<const N: usize, C: ?Sized>(
+        &mut self,
+        members: &mut [Entry<'_, C>],
+        report: &mut Report<N>,
+        now: Option<Duration>,
+    ) -> Option<Duration> {
+        let now = now?;
+        let mut earliest: Option<Duration> = None;
+        for entry in members.iter_mut().rev() {
+            if entry.is_finished() {
+                continue;
+            }
+            let Some(started) = entry.started else {
+                continue;
+            };
+            let Some(deadline) = started.deadline() else {
+                continue;
+            };
+            if now < deadline {
+                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
+                continue;
+            }
+            let budget = started.budget.unwrap_or_default();
+            warn!(
+                "teardown callback {:?} timed out after {budget:?}; cancelled",
+                entry.name
+            );
+            finish(entry, report, Outcome::TimedOut { budget }, Some(now));
+            self.running -= 1;
+        }
+        earliest
+    }
+}
+
 /// Polls one callback once, turning an error or a panic into its outcome.
-fn poll_entry<C: ?Sized + Cleanup>(
-    entry: &mut Entry<'_, C>,
+fn poll_isolated<C: ?Sized + Cleanup>(
+    future: Pin<&mut C>,
+    name: Name,
     cx: &mut Context<'_>,
 ) -> Poll<Outcome> {
-    let name = entry.name;
-    if !entry.started {
-        entry.started = true;
-        debug!("running teardown callback {name:?}");
-    }
     let mut failure = None;
     let polled = isolate::catch(|| {
-        entry
-            .slot
-            .as_mut()
-            .poll_cleanup(cx, &mut |error: &dyn Display| {
-                warn!("teardown callback {name:?} failed: {error}");
-                failure = Some(Message::render(error));
-            })
+        future.poll_cleanup(cx, &mut |error: &dyn Display| {
+            warn!("teardown callback {name:?} failed: {error}");
+            failure = Some(Message::render(error));
+        })
     });
     match polled {
         Ok(Poll::Pending) => Poll::Pending,
@@ -82,14 +266,18 @@ fn poll_entry<C: ?Sized + Cleanup>(
     }
 }
 
-/// Drops a finished callback; a panic in its destructor is caught (with
-/// `std`) and makes a completed callback count as panicked.
-fn drop_entry<C: ?Sized>(
-    entry: Option<Entry<'_, C>>,
-    name: crate::Name,
+/// Ends a callback: drops its future (a panic in its destructor is caught
+/// with `std`, and makes a completed callback count as panicked) and records
+/// it.
+fn finish<const N: usize, C: ?Sized>(
+    entry: &mut Entry<'_, C>,
+    report: &mut Report<N>,
     outcome: Outcome,
-) -> Outcome {
-    match isolate::catch(move || drop(entry)) {
+    now: Option<Duration>,
+) {
+    let name = entry.name;
+    let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
+    let outcome = match isolate::catch(move || drop(slot)) {
         Ok(()) => outcome,
         Err(panic) => {
             error!("teardown callback {name:?} panicked while dropped: {panic}");
@@ -98,14 +286,19 @@ fn drop_entry<C: ?Sized>(
                 other => other,
             }
         }
-    }
+    };
+    let elapsed = entry.started.and_then(|started| Some(now? - started.at?));
+    report.push(Record::new(name, outcome, elapsed));
 }
 
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> fmt::Debug for Run<'_, 'a, N, C> {
+impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
+    for Run<'_, 'a, N, R, C>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
             .field("stack", &self.stack)
             .field("report", &self.report)
-            .finish()
+            .field("within", &self.within)
+            .finish_non_exhaustive()
     }
 }

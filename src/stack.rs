@@ -5,7 +5,11 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup, Slot};
-use crate::{CleanupOutput, Full, Name, Run};
+#[cfg(feature = "alloc")]
+use crate::deferred::Deferred;
+use crate::entry::Entry;
+use crate::timer::Clock;
+use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 
 /// A LIFO stack of at most `N` async cleanup callbacks.
 ///
@@ -14,10 +18,19 @@ use crate::{CleanupOutput, Full, Name, Run};
 /// [`Report`](crate::Report). See the [crate documentation](crate) for the
 /// whole story.
 ///
-/// The third parameter says which callbacks the stack holds. The default,
+/// `R` is the runtime's [`Timer`](crate::Timer). The default, [`NoTimer`],
+/// has none: the stack then has no timeout API and its report no timings.
+/// With a timer (from [`with_timer`](Self::with_timer)), each callback may
+/// get a [`timeout`](Registered::timeout), a run an overall deadline
+/// ([`Run::within`]), and the report gets timings.
+///
+/// `C` says which callbacks the stack holds. The default,
 /// `dyn Cleanup + Send`, takes `Send` callbacks only, which makes the stack
 /// and its run `Send` (runnable on a multi-threaded executor).
 /// [`LocalTeardown`] takes any callback and is `!Send`.
+///
+/// Callbacks registered through one [`Stage`] run concurrently; stages (and
+/// callbacks registered on their own) run one after another, last first.
 ///
 /// Storage is a [`heapless::Vec`]: no allocation, and [`new`](Self::new) is a
 /// `const fn`, so a stack can live in a `static`.
@@ -38,10 +51,16 @@ use crate::{CleanupOutput, Full, Name, Run};
 /// assert_eq!(order, ["server", "db"]);
 /// assert_eq!(report.failed(), 1);
 /// ```
-pub struct Teardown<'a, const N: usize, C: ?Sized + Cleanup = dyn Cleanup + Send + 'a> {
+pub struct Teardown<'a, const N: usize, R = NoTimer, C = dyn Cleanup + Send + 'a>
+where
+    C: ?Sized + Cleanup,
+{
     pub(crate) entries: heapless::Vec<Entry<'a, C>, N>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     registered: u32,
+    /// How many stages were ever opened: numbers stages.
+    stages: u32,
+    pub(crate) timer: R,
 }
 
 /// A stack that also holds callbacks that are not `Send`, for local
@@ -62,24 +81,78 @@ pub struct Teardown<'a, const N: usize, C: ?Sized + Cleanup = dyn Cleanup + Send
 /// futures_lite::future::block_on(teardown.run());
 /// assert_eq!(Rc::strong_count(&shared), 1);
 /// ```
-pub type LocalTeardown<'a, const N: usize> = Teardown<'a, N, dyn Cleanup + 'a>;
+pub type LocalTeardown<'a, const N: usize, R = NoTimer> = Teardown<'a, N, R, dyn Cleanup + 'a>;
 
-/// One registered callback.
-pub(crate) struct Entry<'a, C: ?Sized> {
-    pub(crate) name: Name,
-    pub(crate) slot: Slot<'a, C>,
-    /// Polled at least once (by this run or an interrupted one).
-    pub(crate) started: bool,
-}
-
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
-    /// An empty stack.
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, NoTimer, C> {
+    /// An empty stack without a timer.
     #[must_use]
     pub const fn new() -> Self {
+        Self::with_timer(NoTimer)
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// An empty stack whose timeouts, deadlines and timings use `timer`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use teardown_stack::{Teardown, VirtualClock};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// teardown.push("db", async {}).unwrap().timeout(Duration::from_secs(5));
+    /// let report = clock.block_on(teardown.run().within(Duration::from_secs(30)));
+    /// assert!(report.is_clean());
+    /// ```
+    #[must_use]
+    pub const fn with_timer(timer: R) -> Self {
         Teardown {
             entries: heapless::Vec::new(),
             registered: 0,
+            stages: 0,
+            timer,
         }
+    }
+
+    /// The stack's timer.
+    pub fn timer(&self) -> &R {
+        &self.timer
+    }
+
+    /// Opens a stage: the callbacks registered through it run concurrently,
+    /// as one layer of independent resources (eight HTTP clients, say).
+    ///
+    /// A stage starts only when everything registered after it has finished,
+    /// and what was registered before it starts only when every member has
+    /// finished. Each member keeps its own isolation: a failure, panic or
+    /// timeout of one neither cancels nor delays its siblings. Each member
+    /// counts toward `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// let mut teardown = Teardown::<8>::new();
+    /// teardown.push("store", async {}).unwrap();
+    /// let mut clients = teardown.stage();
+    /// for name in ["llm-a", "llm-b", "llm-c"] {
+    ///     clients.push(name, async {}).unwrap();
+    /// }
+    /// let report = futures_lite::future::block_on(teardown.run());
+    /// assert_eq!(report.records().last().unwrap().name(), "store");
+    /// ```
+    pub fn stage(&mut self) -> Stage<'_, 'a, N, R, C> {
+        let stage = self.next_stage();
+        Stage::new(self, stage)
+    }
+
+    fn next_stage(&mut self) -> u32 {
+        let stage = self.stages;
+        self.stages = self.stages.wrapping_add(1);
+        stage
     }
 
     /// Registers a future the caller has pinned; the stack borrows it and
@@ -109,7 +182,22 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
         &mut self,
         name: impl Into<Option<&'static str>>,
         future: Pin<&'a mut F>,
-    ) -> Result<(), Full<Pin<&'a mut F>>>
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        let stage = self.next_stage();
+        self.push_pinned_in(stage, name.into(), future)
+    }
+
+    pub(crate) fn push_pinned_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: Pin<&'a mut F>,
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
     where
         F: Future,
         F::Output: CleanupOutput,
@@ -118,8 +206,7 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
         if self.is_full() {
             return Err(Full::new(future, N));
         }
-        self.insert(name.into(), Slot::Borrowed(C::erase_pinned(future)));
-        Ok(())
+        Ok(self.insert(stage, name, Slot::Borrowed(C::erase_pinned(future))))
     }
 
     /// Registers a future (an `async` block, the future of an `async fn`, or
@@ -137,7 +224,23 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
         &mut self,
         name: impl Into<Option<&'static str>>,
         future: F,
-    ) -> Result<(), Full<F>>
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stage = self.next_stage();
+        self.push_in(stage, name.into(), future)
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn push_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
     where
         F: IntoFuture,
         F::Output: CleanupOutput,
@@ -147,8 +250,7 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
             return Err(Full::new(future, N));
         }
         let boxed = C::erase_boxed(future.into_future());
-        self.insert(name.into(), Slot::Boxed(boxed));
-        Ok(())
+        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
     }
 
     /// Registers a closure that returns the cleanup future; it is called when
@@ -182,31 +284,56 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
         &mut self,
         name: impl Into<Option<&'static str>>,
         callback: G,
-    ) -> Result<(), Full<G>>
+    ) -> Result<Registered<'_, R>, Full<G>>
     where
         G: FnOnce() -> F,
         F: Future,
         F::Output: CleanupOutput,
-        C: Accepts<'a, crate::deferred::Deferred<G, F>>,
+        C: Accepts<'a, Deferred<G, F>>,
+    {
+        let stage = self.next_stage();
+        self.push_fn_in(stage, name.into(), callback)
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn push_fn_in<G, F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        callback: G,
+    ) -> Result<Registered<'_, R>, Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, Deferred<G, F>>,
     {
         if self.is_full() {
             return Err(Full::new(callback, N));
         }
-        let boxed = C::erase_boxed(crate::deferred::Deferred::new(callback));
-        self.insert(name.into(), Slot::Boxed(boxed));
-        Ok(())
+        let boxed = C::erase_boxed(Deferred::new(callback));
+        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
     }
 
-    fn insert(&mut self, name: Option<&'static str>, slot: Slot<'a, C>) {
+    fn insert(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        slot: Slot<'a, C>,
+    ) -> Registered<'_, R> {
         let entry = Entry {
             name: Name::new(name, self.registered),
             slot,
-            started: false,
+            stage,
+            timeout: None,
+            started: None,
         };
         self.registered = self.registered.wrapping_add(1);
         // Callers check `is_full` first, so there is always room here.
         let pushed = self.entries.push(entry);
         debug_assert!(pushed.is_ok(), "checked for room before");
+        let entry = self.entries.last_mut().expect("just pushed");
+        Registered::new(entry.name, &mut entry.timeout)
     }
 
     /// Runs every registered callback, last registered first, and reports
@@ -236,20 +363,20 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
     /// interrupted one on top and not restarted: a later `run` resumes it
     /// where it stopped, then runs the rest. The dropped run's report is lost;
     /// the callbacks that finished were logged.
-    pub fn run(&mut self) -> Run<'_, 'a, N, C> {
+    pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
         Run::new(self)
     }
 
-    /// How many callbacks are registered and not yet run.
+    /// How many callbacks are registered and not yet finished.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.pending().count()
     }
 
     /// Whether no callback is registered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.iter().all(Entry::is_finished)
     }
 
     /// Whether the stack holds `N` callbacks, so the next registration fails.
@@ -266,33 +393,47 @@ impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, C> {
 
     /// The names of the registered callbacks, in the order they will run
     /// (last registered first).
-    pub fn names(&self) -> impl DoubleEndedIterator<Item = Name> + ExactSizeIterator + '_ {
-        self.entries.iter().rev().map(|entry| entry.name)
+    pub fn names(&self) -> impl Iterator<Item = Name> + '_ {
+        self.pending().map(|entry| entry.name)
+    }
+
+    /// The entries not finished, top first.
+    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C>> + '_ {
+        self.entries
+            .iter()
+            .rev()
+            .filter(|entry| !entry.is_finished())
     }
 }
 
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Default for Teardown<'a, N, C> {
+impl<'a, const N: usize, R: Clock + Default, C: ?Sized + Cleanup + 'a> Default
+    for Teardown<'a, N, R, C>
+{
     fn default() -> Self {
-        Self::new()
+        Self::with_timer(R::default())
     }
 }
 
 /// `(&mut teardown).await` is the same as `teardown.run().await`.
-impl<'s, 'a, const N: usize, C: ?Sized + Cleanup + 'a> IntoFuture for &'s mut Teardown<'a, N, C> {
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
+    for &'s mut Teardown<'a, N, R, C>
+{
     type Output = crate::Report<N>;
-    type IntoFuture = Run<'s, 'a, N, C>;
+    type IntoFuture = Run<'s, 'a, N, R, C>;
 
     fn into_future(self) -> Self::IntoFuture {
         self.run()
     }
 }
 
-/// Lists names, top of the stack first, as `"a", #1, "b"`.
+/// Lists the names of unfinished callbacks, top of the stack first, as
+/// `"a", #1, "b"`.
 struct NameList<'e, 'a, C: ?Sized>(&'e [Entry<'a, C>]);
 
 impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, entry) in self.0.iter().rev().enumerate() {
+        let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
+        for (i, entry) in pending.enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -305,30 +446,39 @@ impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
 impl<C: ?Sized> fmt::Debug for NameList<'_, '_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.0.iter().rev().map(|entry| entry.name))
+            .entries(
+                self.0
+                    .iter()
+                    .rev()
+                    .filter(|e| !e.is_finished())
+                    .map(|e| e.name),
+            )
             .finish()
     }
 }
 
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> fmt::Debug for Teardown<'a, N, C> {
+impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
+    for Teardown<'a, N, R, C>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Teardown")
             .field("capacity", &N)
             .field("pending", &NameList(&self.entries))
+            .field("timer", &self.timer)
             .finish()
     }
 }
 
 /// A stack dropped with callbacks never run says so, then drops them last
 /// registered first, the order `run` would have used.
-impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, C> {
+impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, R, C> {
     fn drop(&mut self) {
-        if self.entries.is_empty() {
+        let pending = self.entries.iter().filter(|e| !e.is_finished()).count();
+        if pending == 0 {
             return;
         }
         warn!(
-            "teardown stack dropped with {} callback(s) never finished: {}",
-            self.entries.len(),
+            "teardown stack dropped with {pending} callback(s) never finished: {}",
             NameList(&self.entries)
         );
         while let Some(entry) = self.entries.pop() {

@@ -149,3 +149,12 @@ pub mod logs {
             .collect()
     }
 }
+
+/// A guard that records `dropped NAME` in a journal when dropped.
+pub struct DropGuard(pub &'static str, pub Journal);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.1.record(format!("dropped {}", self.0));
+    }
+}

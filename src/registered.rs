@@ -1,0 +1,65 @@
+//! What a registration hands back: a way to set the callback's timeout.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
+
+use crate::{Name, Timer};
+
+/// A callback just registered: its name, and (on a stack with a
+/// [`Timer`]) a way to give it a time budget.
+///
+/// Returned by every registration method; drop it if there is nothing to set.
+pub struct Registered<'t, R> {
+    name: Name,
+    timeout: &'t mut Option<Duration>,
+    timer: PhantomData<fn() -> R>,
+}
+
+impl<'t, R> Registered<'t, R> {
+    pub(crate) fn new(name: Name, timeout: &'t mut Option<Duration>) -> Self {
+        Registered {
+            name,
+            timeout,
+            timer: PhantomData,
+        }
+    }
+
+    /// The name the callback was registered under (or its default name).
+    #[must_use]
+    pub fn name(&self) -> Name {
+        self.name
+    }
+}
+
+impl<R: Timer> Registered<'_, R> {
+    /// Gives the callback at most `budget` once it starts. Past that its
+    /// future is dropped (so its destructors run), a warning names it, the
+    /// report records it as [timed out](crate::Outcome::TimedOut), and the
+    /// run goes on.
+    ///
+    /// An overall deadline ([`Run::within`](crate::Run::within)) may cut the
+    /// budget shorter: a callback gets the smaller of its own budget and the
+    /// time the run has left.
+    ///
+    /// Only on a stack with a timer: on a [`NoTimer`](crate::NoTimer) stack
+    /// this does not compile.
+    ///
+    /// ```compile_fail
+    /// let mut teardown = teardown_stack::Teardown::<1>::new();
+    /// teardown.push("db", async {}).unwrap().timeout(core::time::Duration::from_secs(1));
+    /// ```
+    pub fn timeout(self, budget: Duration) -> Self {
+        *self.timeout = Some(budget);
+        self
+    }
+}
+
+impl<R> fmt::Debug for Registered<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("name", &self.name)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
