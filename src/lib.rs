@@ -33,6 +33,15 @@
 //! # });
 //! ```
 //!
+//! # Deadlines and stages
+//!
+//! A stack may be given a [`Timer`] ([`Teardown::with_timer`]): then a
+//! callback can get a timeout ([`Registered::timeout`]), a run an overall
+//! deadline ([`Run::within`]), and the report timings. Without a timer
+//! ([`NoTimer`], the default) that API does not exist. Callbacks registered
+//! through a [`Stage`] ([`Teardown::stage`]) run concurrently; stages run in
+//! LIFO order.
+//!
 //! # Any executor, or none
 //!
 //! [`Run`] is a plain future: `smol::block_on(teardown.run())`,
@@ -64,7 +73,9 @@
 //!
 //! - `std` (default): catch panics of callbacks and report them. Implies
 //!   `alloc`.
-//! - `alloc`: boxed, owned callbacks.
+//! - `alloc`: boxed, owned callbacks; a waker per stage member.
+//! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
+//!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
 //!
 //! With `--no-default-features` the crate is `#![no_std]` and allocates
 //! nothing. A panic then cannot be caught: it reaches your panic handler.
@@ -73,9 +84,9 @@
 //!
 //! Diagnostics go through the [`log`](https://docs.rs/log) facade: a failed
 //! callback at warn level (`teardown callback "db" failed: connection
-//! reset`), a panicked one at error level, a stack dropped with callbacks it
-//! never ran at warn level, and each callback's start and the final report at
-//! debug level.
+//! reset`), a panicked one at error level, a timed-out or skipped one and a
+//! stack dropped with callbacks it never ran at warn level, and each
+//! callback's start and the final report at debug level.
 
 #![no_std]
 #![forbid(unsafe_code)]
