@@ -14,9 +14,9 @@ const EACH: Duration = Duration::from_millis(50);
 const RUNS: usize = 5;
 
 /// A cleanup that takes `EACH` from when it starts (an async-io timer's
-/// deadline is fixed when the timer is made, so make it inside).
-fn cleanup() -> impl Future<Output = ()> + Send + 'static {
-    async { AsyncIoTimer::new().sleep(EACH).await }
+/// deadline is fixed when the timer is made, so it is made inside).
+async fn cleanup() {
+    AsyncIoTimer::new().sleep(EACH).await;
 }
 
 fn one_by_one() -> Duration {
