@@ -277,7 +277,10 @@ fn finish<const N: usize, C: ?Sized>(
 ) {
     let name = entry.name;
     let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
-    let outcome = match isolate::catch(move || drop(slot)) {
+    // Dropping the slot drops an owned future (a borrowed one is its owner's).
+    let outcome = match isolate::catch(move || {
+        let _dropped = slot;
+    }) {
         Ok(()) => outcome,
         Err(panic) => {
             error!("teardown callback {name:?} panicked while dropped: {panic}");

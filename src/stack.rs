@@ -481,8 +481,6 @@ impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, R
             "teardown stack dropped with {pending} callback(s) never finished: {}",
             NameList(&self.entries)
         );
-        while let Some(entry) = self.entries.pop() {
-            drop(entry);
-        }
+        while self.entries.pop().is_some() {}
     }
 }
