@@ -28,7 +28,7 @@ pub(crate) struct Started {
 impl Started {
     /// The time past which the callback is cancelled.
     pub(crate) fn deadline(&self) -> Option<Duration> {
-        Some(self.at? + self.budget?)
+        Some(self.at?.saturating_add(self.budget?))
     }
 }
 

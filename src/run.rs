@@ -83,7 +83,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
         let this = &mut *self;
         let begun = *this.begun.get_or_insert_with(|| {
             let at = this.stack.timer.now();
-            let deadline = at.zip(this.within).map(|(at, within)| at + within);
+            let deadline = at
+                .zip(this.within)
+                .map(|(at, within)| at.saturating_add(within));
             Begun { at, deadline }
         });
         while !this.stack.entries.is_empty() {
@@ -112,7 +114,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
             let sleep = match &mut this.sleep {
                 Some((armed, sleep)) if *armed == deadline => sleep,
                 slot => {
-                    let left = deadline - now.unwrap_or_default();
+                    let left = deadline.saturating_sub(now.unwrap_or_default());
                     match timer.sleep(left) {
                         Some(sleep) => &mut slot.insert((deadline, sleep)).1,
                         None => return Poll::Pending,
@@ -124,7 +126,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
         }
         let end = this.stack.timer.now();
         this.report
-            .set_elapsed(end.zip(begun.at).map(|(end, at)| end - at));
+            .set_elapsed(end.zip(begun.at).map(|(end, at)| end.saturating_sub(at)));
         this.sleep = None;
         debug!("{}", this.report);
         Poll::Ready(core::mem::take(&mut this.report))
@@ -290,7 +292,9 @@ fn finish<const N: usize, C: ?Sized>(
             }
         }
     };
-    let elapsed = entry.started.and_then(|started| Some(now? - started.at?));
+    let elapsed = entry
+        .started
+        .and_then(|started| Some(now?.saturating_sub(started.at?)));
     report.push(Record::new(name, outcome, elapsed));
 }
 

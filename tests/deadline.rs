@@ -124,3 +124,18 @@ fn no_deadline_means_no_skipping() {
     assert!(report.is_clean());
     assert_eq!(clock.now(), 3600 * SEC);
 }
+
+#[test]
+fn the_longest_budgets_mean_no_limit_not_an_overflow() {
+    let clock = VirtualClock::new();
+    clock.advance(SEC);
+    let mut teardown = Teardown::<2, _>::with_timer(clock.clone());
+    let c = clock.clone();
+    teardown
+        .push("slow", async move { c.sleep(3600 * SEC).await })
+        .unwrap()
+        .timeout(Duration::MAX);
+    let report = clock.block_on(teardown.run().within(Duration::MAX));
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.elapsed(), Some(3600 * SEC));
+}

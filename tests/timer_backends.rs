@@ -79,3 +79,13 @@ fn embassy_timer_with_the_std_driver() {
     let report = futures_lite::future::block_on(teardown.run());
     check(&report, &journal);
 }
+
+#[test]
+fn embassy_timer_takes_any_duration() {
+    // Far beyond embassy's range: clamped, not an overflow panic.
+    let mut sleep = EmbassyTimer.sleep(Duration::MAX);
+    assert!(common::poll_once(&mut sleep).is_pending());
+    // Below one tick: rounded up, so never early.
+    let mut sleep = EmbassyTimer.sleep(Duration::from_nanos(1));
+    let () = futures_lite::future::block_on(&mut sleep);
+}

@@ -20,7 +20,16 @@ impl Timer for EmbassyTimer {
     }
 
     fn sleep(&self, duration: Duration) -> embassy_time::Timer {
-        let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
-        embassy_time::Timer::after(embassy_time::Duration::from_micros(micros))
+        embassy_time::Timer::after(to_embassy(duration))
     }
+}
+
+/// Converts a duration to embassy's ticks, rounding up; one too long to
+/// express becomes embassy's longest.
+fn to_embassy(duration: Duration) -> embassy_time::Duration {
+    let micros = duration.as_nanos().div_ceil(1_000);
+    u64::try_from(micros)
+        .ok()
+        .and_then(embassy_time::Duration::try_from_micros)
+        .unwrap_or(embassy_time::Duration::MAX)
 }

@@ -70,7 +70,7 @@ impl VirtualClock {
     /// reached.
     pub fn advance(&self, by: Duration) {
         let mut state = self.state();
-        state.now += by;
+        state.now = state.now.saturating_add(by);
         let now = state.now;
         let due: Vec<Waker> = {
             let mut due = Vec::new();
@@ -186,7 +186,7 @@ impl Timer for VirtualClock {
     fn sleep(&self, duration: Duration) -> VirtualSleep {
         VirtualSleep {
             clock: self.clone(),
-            deadline: self.now() + duration,
+            deadline: self.now().saturating_add(duration),
         }
     }
 }
