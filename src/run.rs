@@ -298,6 +298,16 @@ fn finish<const N: usize, C: ?Sized>(
     report.push(Record::new(name, outcome, elapsed));
 }
 
+/// A run dropped part-way removes the stage members that had finished, so
+/// they no longer take room on the stack.
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Drop for Run<'_, 'a, N, R, C> {
+    fn drop(&mut self) {
+        if self.stage.is_some() {
+            self.stack.entries.retain(|entry| !entry.is_finished());
+        }
+    }
+}
+
 impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
     for Run<'_, 'a, N, R, C>
 {

@@ -222,7 +222,7 @@ fn a_wake_re_polls_only_the_member_woken() {
 #[test]
 fn an_interrupted_stage_resumes_without_rerunning_finished_members() {
     let journal = Journal::new();
-    let mut teardown = Teardown::<4>::new();
+    let mut teardown = Teardown::<2>::new();
     let mut stage = teardown.stage();
     for (name, pendings) in [("slow", 5), ("quick", 0)] {
         let j = journal.clone();
@@ -242,12 +242,26 @@ fn an_interrupted_stage_resumes_without_rerunning_finished_members() {
     assert_eq!(journal.events(), ["start quick", "end quick", "start slow"]);
     assert_eq!(teardown.len(), 1);
     assert_eq!(teardown.names().next().unwrap(), "slow");
+    assert!(
+        !teardown.is_full(),
+        "the finished member gave its room back"
+    );
+    let j = journal.clone();
+    teardown
+        .push("later", async move { j.record("later") })
+        .unwrap();
 
     let report = block_on(teardown.run());
-    assert_eq!(report.len(), 1);
-    assert_eq!(report.records()[0].name(), "slow");
+    let names: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
+    assert_eq!(names, ["later", "slow"]);
     assert_eq!(
         journal.events(),
-        ["start quick", "end quick", "start slow", "end slow"]
+        [
+            "start quick",
+            "end quick",
+            "start slow",
+            "later",
+            "end slow"
+        ]
     );
 }
