@@ -99,7 +99,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
 
             stage.start(members, report, now, begun.deadline);
             stage.poll(members, report, timer, cx);
-            let earliest = stage.expire(members, report, now);
+            let earliest = stage.expire(members, report, now, begun.deadline);
 
             if stage.running == 0 {
                 let base = stage.base;
@@ -206,13 +206,18 @@ impl Current {
         }
     }
 
-    /// Cancels the members past their budget; returns the earliest deadline
-    /// of those still running.
+    /// Cancels the members past their budget or the run's deadline; returns
+    /// the earliest deadline of those still running.
+    ///
+    /// The run's deadline matters here too: a member started by an earlier,
+    /// interrupted run has a budget from that run, and this run's deadline
+    /// must still bound it.
     fn expire<const N: usize, C: ?Sized>(
         &mut self,
         members: &mut [Entry<'_, C>],
         report: &mut Report<N>,
         now: Option<Duration>,
+        run_deadline: Option<Duration>,
     ) -> Option<Duration> {
         let now = now?;
         let mut earliest: Option<Duration> = None;
@@ -223,14 +228,20 @@ impl Current {
             let Some(started) = entry.started else {
                 continue;
             };
-            let Some(deadline) = started.deadline() else {
-                continue;
+            let deadline = match (started.deadline(), run_deadline) {
+                (Some(own), Some(run)) => own.min(run),
+                (own, run) => match own.or(run) {
+                    Some(deadline) => deadline,
+                    None => continue,
+                },
             };
             if now < deadline {
                 earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
                 continue;
             }
-            let budget = started.budget.unwrap_or_default();
+            let budget = started
+                .at
+                .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
             warn!(
                 "teardown callback {:?} timed out after {budget:?}; cancelled",
                 entry.name

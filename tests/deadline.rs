@@ -139,3 +139,20 @@ fn the_longest_budgets_mean_no_limit_not_an_overflow() {
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.elapsed(), Some(3600 * SEC));
 }
+
+#[test]
+fn a_callback_resumed_by_a_later_run_is_bounded_by_its_deadline() {
+    let clock = VirtualClock::new();
+    let mut teardown = Teardown::<2, _>::with_timer(clock.clone());
+    teardown.push("hung", pending::<()>()).unwrap();
+    // A first run, without a deadline, starts it and is given up.
+    assert!(poll_once(&mut teardown.run()).is_pending());
+
+    let report = clock.block_on(teardown.run().within(3 * SEC));
+
+    assert_eq!(
+        report.records()[0].outcome(),
+        &Outcome::TimedOut { budget: 3 * SEC }
+    );
+    assert_eq!(clock.now(), 3 * SEC);
+}
