@@ -40,16 +40,35 @@ impl Name {
     }
 }
 
+/// A name equals a string when it displays as that string: `"db"` for a
+/// callback named `db`, `"#3"` for the unnamed callback numbered 3.
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == Some(other)
+        match self.0 {
+            Repr::Given(name) => name == other,
+            Repr::Unnamed(seq) => other
+                .strip_prefix('#')
+                .filter(|digits| !digits.starts_with('+'))
+                .and_then(|digits| digits.parse::<u32>().ok())
+                .is_some_and(|n| n == seq && other.len() == 1 + digits_in(seq)),
+        }
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == Some(*other)
+        *self == **other
     }
+}
+
+/// How many decimal digits `n` has.
+fn digits_in(mut n: u32) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
 }
 
 impl fmt::Display for Name {

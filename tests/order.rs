@@ -94,3 +94,20 @@ fn unnamed_callbacks_are_numbered_by_registration() {
     teardown.push(None, async {}).unwrap();
     assert_eq!(teardown.names().next().unwrap().to_string(), "#3");
 }
+
+#[test]
+fn a_name_equals_the_string_it_displays_as() {
+    let mut teardown = Teardown::<12>::new();
+    for _ in 0..11 {
+        teardown.push(None, async {}).unwrap();
+    }
+    teardown.push("db", async {}).unwrap();
+    let names: Vec<_> = teardown.names().collect();
+    assert!(names[0] == "db" && names[0] != "#11");
+    assert!(names[1] == "#10");
+    assert!(names[1] != "#010" && names[1] != "#+10" && names[1] != "10" && names[1] != "#1");
+    assert!(names[11] == "#0" && names[11] != "#00");
+    for name in &names {
+        assert!(*name == name.to_string().as_str());
+    }
+}
