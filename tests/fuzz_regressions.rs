@@ -1,0 +1,35 @@
+//! Replays the inputs committed under `fuzz/regressions/<target>/`: every
+//! crash the fuzzer ever found stays a test.
+
+mod harness;
+
+use std::path::Path;
+
+use harness::{Mode, Script, run_script};
+
+fn replay(target: &str, mode: Mode) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Some(script) = Script::from_bytes(&bytes) {
+            eprintln!("replaying {}", path.display());
+            run_script(&script, mode);
+            replayed += 1;
+        }
+    }
+    replayed
+}
+
+#[test]
+fn stack_order_isolation_inputs() {
+    assert!(replay("stack_order_isolation", Mode::OrderAndIsolation) > 0);
+}
+
+#[test]
+fn stack_deadlines_inputs() {
+    assert!(replay("stack_deadlines", Mode::Deadlines) > 0);
+}

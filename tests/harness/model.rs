@@ -1,0 +1,285 @@
+//! The model: what the stack holds, and the checks of each run against the
+//! stack's promises.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use teardown_stack::{Outcome, Report};
+
+use super::probe::{Event, millis, panic_message};
+use super::{Behaviour, CAPACITY};
+
+/// A callback the model believes is registered and unfinished.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: usize,
+    /// How the stack shows its name in logs (`"p3"` or `#2`).
+    pub shown: String,
+    /// The stack's name for it (`p3` or `#2`).
+    pub name: String,
+    pub stage: usize,
+    /// Registered with `push_pinned`: the stack never drops it, so a
+    /// cancellation (timeout, skip) leaves no event.
+    pub borrowed: bool,
+    pub behaviour: Behaviour,
+    pub timeout: Option<Duration>,
+    /// It started in a run that was dropped, and that run had this deadline:
+    /// its budget came from it.
+    pub started_within: Option<Duration>,
+}
+
+/// The model of one stack.
+#[derive(Default)]
+pub struct Model {
+    /// Registration order; the top of the stack is last.
+    pub pending: Vec<Entry>,
+}
+
+/// Whether a behaviour can be pending at all (it then can time out with a
+/// zero budget).
+fn pends(behaviour: Behaviour) -> bool {
+    match behaviour {
+        Behaviour::Complete | Behaviour::Fail | Behaviour::Panic => false,
+        Behaviour::Yield(k) | Behaviour::WakeTwice(k) => k % 8 > 0,
+        Behaviour::Sleep(ms) => ms > 0,
+        Behaviour::WakeFromThread | Behaviour::Hang => true,
+    }
+}
+
+/// The first event that ended `id` at or after `from`: finished, panicking,
+/// or dropped without either.
+fn end_index(events: &[Event], id: usize) -> Option<usize> {
+    events.iter().position(|event| {
+        matches!(event, Event::Finished(i) | Event::Panicking(i) | Event::Dropped(i) if *i == id)
+    })
+}
+
+fn start_index(events: &[Event], id: usize) -> Option<usize> {
+    events.iter().position(|event| *event == Event::Started(id))
+}
+
+impl Model {
+    pub fn is_full(&self) -> bool {
+        self.pending.len() == CAPACITY
+    }
+
+    /// Names top first, as the stack lists them.
+    pub fn names_top_first(&self) -> Vec<String> {
+        self.pending.iter().rev().map(|e| e.name.clone()).collect()
+    }
+
+    /// Forgets the callbacks that ended (by the events), after a run that was
+    /// dropped part-way. A borrowed callback cancelled in that run leaves no
+    /// event: for those alone, `listed` (what the stack still lists) decides.
+    pub fn forget_ended(
+        &mut self,
+        events: &[Event],
+        listed: &[String],
+        deadline: Option<Duration>,
+    ) {
+        for entry in &mut self.pending {
+            if start_index(events, entry.id).is_some() {
+                entry.started_within = deadline;
+            }
+        }
+        self.pending.retain(|entry| {
+            if end_index(events, entry.id).is_some() {
+                return false;
+            }
+            !entry.borrowed || listed.contains(&entry.name)
+        });
+    }
+
+    /// Checks a run that completed. `all` is the whole event log, `from` the
+    /// index where this run's events start, `deadline` the run's budget.
+    pub fn check_completed_run<const N: usize>(
+        &mut self,
+        report: &Report<N>,
+        all: &[Event],
+        from: usize,
+        deadline: Option<Duration>,
+    ) {
+        let ran = std::mem::take(&mut self.pending);
+        let by_name: HashMap<&str, &Entry> = ran.iter().map(|e| (e.name.as_str(), e)).collect();
+
+        // Exactly the callbacks that were pending, each once.
+        assert_eq!(
+            report.len(),
+            ran.len(),
+            "report: {report}\npending: {ran:?}"
+        );
+        let mut seen = std::collections::HashSet::new();
+        for record in report {
+            let name = record.name().to_string();
+            assert!(seen.insert(name.clone()), "{name} reported twice");
+            assert!(
+                by_name.contains_key(name.as_str()),
+                "{name} was not pending"
+            );
+        }
+
+        // In the order they ended (where the end can be seen: a borrowed
+        // callback that was cancelled leaves no event).
+        let unseen = |e: &Entry| {
+            let outcome = report
+                .iter()
+                .find(|r| r.name().to_string() == e.name)
+                .map(|r| r.outcome());
+            e.borrowed && matches!(outcome, Some(Outcome::TimedOut { .. } | Outcome::Skipped))
+        };
+        let mut by_end: Vec<(usize, &str)> = ran
+            .iter()
+            .filter(|e| !unseen(e))
+            .map(|e| {
+                let end = end_index(&all[from..], e.id)
+                    .unwrap_or_else(|| panic!("{} never ended in a completed run", e.name));
+                (end, e.name.as_str())
+            })
+            .collect();
+        by_end.sort();
+        let ended: Vec<&str> = by_end.iter().map(|(_, name)| *name).collect();
+        let reported: Vec<String> = report
+            .iter()
+            .map(|r| r.name().to_string())
+            .filter(|name| ended.contains(&name.as_str()))
+            .collect();
+        assert_eq!(reported, ended, "report order is not the order they ended");
+
+        for record in report {
+            let entry = by_name[record.name().to_string().as_str()];
+            let resumed = start_index(&all[..from], entry.id).is_some();
+            check_outcome(entry, record, resumed, deadline, report, all);
+        }
+
+        // LIFO by stage: a callback starts only once everything registered
+        // after it, outside its stage, has ended.
+        for (lower_index, lower) in ran.iter().enumerate() {
+            let Some(started) = start_index(&all[from..], lower.id) else {
+                continue;
+            };
+            for upper in &ran[lower_index + 1..] {
+                if upper.stage == lower.stage || unseen(upper) {
+                    continue;
+                }
+                let ended = end_index(&all[from..], upper.id).expect("ended above");
+                assert!(
+                    ended < started,
+                    "{} started before {} (registered after it, another stage) ended",
+                    lower.name,
+                    upper.name
+                );
+            }
+        }
+    }
+
+    /// Checks a run that was dropped because it could make no progress: only
+    /// a hung callback with no budget may block a run.
+    pub fn check_stuck(&self, all: &[Event], deadline: Option<Duration>) {
+        let blocking = self.pending.iter().any(|entry| {
+            entry.behaviour == Behaviour::Hang
+                && entry.timeout.is_none()
+                && deadline.is_none()
+                && start_index(all, entry.id).is_some()
+                && end_index(all, entry.id).is_none()
+        });
+        assert!(
+            blocking,
+            "the run stalled with no hung callback to blame: lost wake? {:?} events {all:?}",
+            self.pending
+        );
+    }
+}
+
+/// Checks one record against what its callback does. `resumed`: it started
+/// in an earlier run that was dropped, so time may have passed while nobody
+/// polled it.
+fn check_outcome<const N: usize>(
+    entry: &Entry,
+    record: &teardown_stack::Record,
+    resumed: bool,
+    deadline: Option<Duration>,
+    report: &Report<N>,
+    all: &[Event],
+) {
+    let (outcome, elapsed) = (record.outcome(), record.elapsed());
+    let name = &entry.name;
+    // Exactly `expected`, or at least that for a resumed callback.
+    let took = |expected: Duration, what: &str| {
+        let elapsed = elapsed.unwrap_or_else(|| panic!("{name}: no timing"));
+        if resumed {
+            assert!(
+                elapsed >= expected,
+                "{name} {what}: {elapsed:?} < {expected:?}"
+            );
+        } else {
+            assert_eq!(elapsed, expected, "{name} {what}");
+        }
+    };
+    let starts = all
+        .iter()
+        .filter(|e| **e == Event::Started(entry.id))
+        .count();
+    match outcome {
+        Outcome::Skipped => {
+            let deadline = deadline.unwrap_or_else(|| panic!("{name} skipped without a deadline"));
+            assert_eq!(starts, 0, "{name} skipped after it started");
+            assert!(
+                report.elapsed().unwrap() >= deadline,
+                "{name} skipped before the deadline"
+            );
+            assert_eq!(elapsed, None);
+        }
+        Outcome::TimedOut { budget } => {
+            assert_eq!(starts, 1, "{name} timed out but started {starts} times");
+            let bounded =
+                entry.timeout.is_some() || deadline.is_some() || entry.started_within.is_some();
+            assert!(bounded, "{name} timed out with no budget");
+            assert!(
+                entry.timeout.is_none_or(|own| *budget <= own),
+                "{name}: budget over its own"
+            );
+            let over = deadline.is_some_and(|d| *budget > d);
+            assert!(resumed || !over, "{name}: budget over the deadline");
+            took(*budget, "cancelled at the wrong time");
+            // A resumed callback's budget ran on while nobody polled it.
+            let expected = (budget.is_zero() || resumed) && pends(entry.behaviour)
+                || entry.behaviour == Behaviour::Hang
+                || matches!(entry.behaviour, Behaviour::Sleep(ms) if millis(ms) > *budget);
+            assert!(
+                expected,
+                "{name} ({:?}) timed out after {budget:?}",
+                entry.behaviour
+            );
+        }
+        Outcome::Completed | Outcome::Failed(_) | Outcome::Panicked(_) => {
+            assert_eq!(starts, 1, "{name} started {starts} times");
+            let expected = match entry.behaviour {
+                Behaviour::Fail => Outcome::Failed(message_of(report, name)),
+                Behaviour::Panic => Outcome::Panicked(message_of(report, name)),
+                Behaviour::Hang => panic!("{name} hangs, yet ended with {outcome:?}"),
+                _ => Outcome::Completed,
+            };
+            assert_eq!(outcome, &expected, "{name} ({:?})", entry.behaviour);
+            if let Some(message) = outcome.message() {
+                let text = match entry.behaviour {
+                    Behaviour::Fail => format!("fail {}", entry.id),
+                    _ => panic_message(entry.id),
+                };
+                assert_eq!(message.as_str(), text);
+            }
+            if let Behaviour::Sleep(ms) = entry.behaviour {
+                took(millis(ms), "slept the wrong time");
+            }
+        }
+        other => panic!("unknown outcome {other:?}"),
+    }
+}
+
+fn message_of<const N: usize>(report: &Report<N>, name: &str) -> teardown_stack::Message {
+    let record = report.iter().find(|r| r.name() == name).unwrap();
+    record
+        .outcome()
+        .message()
+        .cloned()
+        .unwrap_or_else(|| panic!("{name}: no message"))
+}

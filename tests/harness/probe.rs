@@ -1,0 +1,184 @@
+//! The callbacks a script registers: futures that do what their behaviour
+//! says and log what happens to them.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use teardown_stack::{Timer, VirtualClock, VirtualSleep};
+
+use super::Behaviour;
+
+/// What happened to a probe, in the order it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// First poll.
+    Started(usize),
+    /// Returned `Ready`.
+    Finished(usize),
+    /// About to panic.
+    Panicking(usize),
+    /// Dropped.
+    Dropped(usize),
+}
+
+/// What every probe of a script shares.
+#[derive(Clone)]
+pub struct World {
+    pub events: Rc<RefCell<Vec<Event>>>,
+    pub clock: VirtualClock,
+    /// Wakes promised by other threads and not yet delivered.
+    pub outstanding: Arc<AtomicUsize>,
+}
+
+impl World {
+    pub fn new() -> Self {
+        World {
+            events: Rc::default(),
+            clock: VirtualClock::new(),
+            outstanding: Arc::default(),
+        }
+    }
+
+    pub fn log(&self, event: Event) {
+        self.events.borrow_mut().push(event);
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        self.events.borrow().clone()
+    }
+}
+
+/// The error of a probe that fails.
+#[derive(Debug)]
+pub struct ProbeError(pub usize);
+
+impl fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fail {}", self.0)
+    }
+}
+
+/// The panic message of a probe that panics.
+pub fn panic_message(id: usize) -> String {
+    format!("probe panic {id}")
+}
+
+pub fn millis(ms: u8) -> Duration {
+    Duration::from_millis(u64::from(ms))
+}
+
+/// A callback of a script.
+pub struct Probe {
+    pub id: usize,
+    behaviour: Behaviour,
+    world: World,
+    started: bool,
+    pendings: u8,
+    sleep: Option<VirtualSleep>,
+    /// Set by the other thread, with the waker of the latest poll.
+    woken_by_thread: Option<Arc<Mutex<(bool, Waker)>>>,
+}
+
+impl Probe {
+    pub fn new(id: usize, behaviour: Behaviour, world: &World) -> Self {
+        let pendings = match behaviour {
+            Behaviour::Yield(k) | Behaviour::WakeTwice(k) => k % 8,
+            _ => 0,
+        };
+        Probe {
+            id,
+            behaviour,
+            world: world.clone(),
+            started: false,
+            pendings,
+            sleep: None,
+            woken_by_thread: None,
+        }
+    }
+
+    fn finish(&self, result: Result<(), ProbeError>) -> Poll<Result<(), ProbeError>> {
+        self.world.log(Event::Finished(self.id));
+        Poll::Ready(result)
+    }
+}
+
+impl Future for Probe {
+    type Output = Result<(), ProbeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if !this.started {
+            this.started = true;
+            this.world.log(Event::Started(this.id));
+        }
+        match this.behaviour {
+            Behaviour::Complete => this.finish(Ok(())),
+            Behaviour::Fail => this.finish(Err(ProbeError(this.id))),
+            Behaviour::Panic => {
+                this.world.log(Event::Panicking(this.id));
+                std::panic::panic_any(panic_message(this.id))
+            }
+            Behaviour::Yield(_) | Behaviour::WakeTwice(_) => {
+                if this.pendings == 0 {
+                    return this.finish(Ok(()));
+                }
+                this.pendings -= 1;
+                cx.waker().wake_by_ref();
+                if matches!(this.behaviour, Behaviour::WakeTwice(_)) {
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
+            Behaviour::WakeFromThread => match &this.woken_by_thread {
+                Some(state) => {
+                    let mut state = state.lock().unwrap();
+                    if state.0 {
+                        drop(state);
+                        return this.finish(Ok(()));
+                    }
+                    // Whoever polls now is whom the thread must wake.
+                    state.1 = cx.waker().clone();
+                    Poll::Pending
+                }
+                None => {
+                    let state = Arc::new(Mutex::new((false, cx.waker().clone())));
+                    this.woken_by_thread = Some(Arc::clone(&state));
+                    let outstanding = Arc::clone(&this.world.outstanding);
+                    outstanding.fetch_add(1, Ordering::AcqRel);
+                    std::thread::spawn(move || {
+                        let waker = {
+                            let mut state = state.lock().unwrap();
+                            state.0 = true;
+                            state.1.clone()
+                        };
+                        waker.wake();
+                        outstanding.fetch_sub(1, Ordering::AcqRel);
+                    });
+                    Poll::Pending
+                }
+            },
+            Behaviour::Sleep(ms) => {
+                let clock = &this.world.clock;
+                let sleep = this.sleep.get_or_insert_with(|| clock.sleep(millis(ms)));
+                match Pin::new(sleep).poll(cx) {
+                    Poll::Ready(()) => this.finish(Ok(())),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            Behaviour::Hang => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.world.log(Event::Dropped(self.id));
+    }
+}

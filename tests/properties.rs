@@ -1,0 +1,34 @@
+//! The stack's promises as properties: random scripts, checked against the
+//! model by the same harness the fuzzer uses.
+
+mod harness;
+
+use harness::{Mode, Script, run_script};
+use proptest::prelude::*;
+
+/// `PROPTEST_CASES` if set; else a few under Miri (slow) and 256 on the host.
+fn cases() -> u32 {
+    let default = if cfg!(miri) { 4 } else { 256 };
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn order_and_isolation_hold(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        if let Some(script) = Script::from_bytes(&bytes) {
+            run_script(&script, Mode::OrderAndIsolation);
+        }
+    }
+
+    #[test]
+    fn deadlines_hold(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        if let Some(script) = Script::from_bytes(&bytes) {
+            run_script(&script, Mode::Deadlines);
+        }
+    }
+}
