@@ -6,6 +6,9 @@
 //! cargo run --example deadline --features async-io
 //! ```
 
+#[path = "support/print_logger.rs"]
+mod print_logger;
+
 use std::time::{Duration, Instant};
 
 use teardown_stack::{AsyncIoTimer, Teardown, Timer};
@@ -14,8 +17,7 @@ use teardown_stack::{AsyncIoTimer, Teardown, Timer};
 const GRACE: Duration = Duration::from_secs(2);
 
 fn main() {
-    log::set_logger(&PrintLogger).expect("first logger");
-    log::set_max_level(log::LevelFilter::Warn);
+    print_logger::init(log::LevelFilter::Warn);
 
     let timer = AsyncIoTimer::new();
     let mut teardown = Teardown::<16, _>::with_timer(timer);
@@ -64,20 +66,4 @@ async fn close(name: &'static str, time: Duration) -> std::io::Result<()> {
     AsyncIoTimer::new().sleep(time).await;
     let _ = name;
     Ok(())
-}
-
-struct PrintLogger;
-
-impl log::Log for PrintLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            println!("[{}] {}", record.level(), record.args());
-        }
-    }
-
-    fn flush(&self) {}
 }

@@ -5,6 +5,9 @@
 //! cargo run --example quickstart
 //! ```
 
+#[path = "support/print_logger.rs"]
+mod print_logger;
+
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,8 +40,7 @@ impl Component {
 
 fn main() {
     // The crate logs failures through `log`; print them with the rest.
-    log::set_logger(&PrintLogger).expect("first logger");
-    log::set_max_level(log::LevelFilter::Info);
+    print_logger::init(log::LevelFilter::Info);
 
     let closed = Arc::new(Mutex::new(Vec::new()));
     let mut teardown = Teardown::<8>::new();
@@ -75,20 +77,4 @@ fn main() {
     // staged the failure to show that the other releases still ran.
     assert_eq!(report.len(), 5, "every release ran");
     assert_eq!(report.failed(), 1, "only the staged failure");
-}
-
-struct PrintLogger;
-
-impl log::Log for PrintLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            println!("[{}] {}", record.level(), record.args());
-        }
-    }
-
-    fn flush(&self) {}
 }
