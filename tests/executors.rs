@@ -69,6 +69,7 @@ fn check<const N: usize>(report: &Report<N>, journal: &Journal) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "smol's reactor makes system calls Miri does not run")]
 fn smol_block_on() {
     let journal = Journal::new();
     let pinned = pin!(sandboxes(&journal));

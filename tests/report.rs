@@ -80,11 +80,17 @@ fn display_of_clean_and_empty_reports() {
 #[test]
 fn long_messages_are_cut_at_a_char_boundary() {
     // 'é' is two bytes: a cut in the middle of one must back off.
-    let long: &'static str = "é".repeat(MESSAGE_CAPACITY).leak();
-    let fits: &'static str = "x".repeat(MESSAGE_CAPACITY).leak();
+    let long = "é".repeat(MESSAGE_CAPACITY);
+    let fits = "x".repeat(MESSAGE_CAPACITY);
     let mut teardown = Teardown::<2>::new();
-    teardown.push("fits", async { Err::<(), _>(fits) }).unwrap();
-    teardown.push("long", async { Err::<(), _>(long) }).unwrap();
+    let error = fits.clone();
+    teardown
+        .push("fits", async { Err::<(), _>(error) })
+        .unwrap();
+    let error = long.clone();
+    teardown
+        .push("long", async { Err::<(), _>(error) })
+        .unwrap();
 
     let report = block_on(teardown.run());
 

@@ -2,6 +2,8 @@
 //! the next one runs. Order and outcomes only; no durations are asserted.
 
 #![cfg(all(feature = "async-io", feature = "tokio", feature = "embassy-time"))]
+// Real timers make system calls that Miri does not run.
+#![cfg(not(miri))]
 
 mod common;
 
