@@ -88,6 +88,7 @@ pub fn run_script(script: &Script, mode: Mode) {
     drop_stack(stack, &mut model, logs);
     drop(borrowed);
     drop(arena);
+    world.join_threads();
 
     // Nothing started twice, ever.
     let events = world.events();

@@ -35,6 +35,9 @@ pub struct World {
     pub clock: VirtualClock,
     /// Wakes promised by other threads and not yet delivered.
     pub outstanding: Arc<AtomicUsize>,
+    /// The threads that wake probes, joined at the end of the script so that
+    /// none outlives it (a leak checker would see its thread-locals).
+    pub threads: Rc<RefCell<Vec<std::thread::JoinHandle<()>>>>,
 }
 
 impl World {
@@ -43,6 +46,14 @@ impl World {
             events: Rc::default(),
             clock: VirtualClock::new(),
             outstanding: Arc::default(),
+            threads: Rc::default(),
+        }
+    }
+
+    /// Waits for every waking thread to end.
+    pub fn join_threads(&self) {
+        for thread in self.threads.borrow_mut().drain(..) {
+            thread.join().expect("a waking thread panicked");
         }
     }
 
@@ -152,7 +163,7 @@ impl Future for Probe {
                     this.woken_by_thread = Some(Arc::clone(&state));
                     let outstanding = Arc::clone(&this.world.outstanding);
                     outstanding.fetch_add(1, Ordering::AcqRel);
-                    std::thread::spawn(move || {
+                    let thread = std::thread::spawn(move || {
                         let waker = {
                             let mut state = state.lock().unwrap();
                             state.0 = true;
@@ -161,6 +172,7 @@ impl Future for Probe {
                         waker.wake();
                         outstanding.fetch_sub(1, Ordering::AcqRel);
                     });
+                    this.world.threads.borrow_mut().push(thread);
                     Poll::Pending
                 }
             },
