@@ -56,7 +56,7 @@ fn main() {
     let report = smol::block_on(teardown.run().within(GRACE));
     println!("{report}");
     println!("wall time {:?}", started.elapsed());
-    for record in &report {
+    for record in report {
         println!("  {record}");
     }
 }

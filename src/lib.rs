@@ -8,7 +8,7 @@
 //! A [`Teardown`] is that stack. Register an async cleanup as each component
 //! comes up; [`Teardown::run`] awaits them last-registered-first, one at a
 //! time, logs and records every failure (and, with `std`, every panic), keeps
-//! going, and returns a [`Report`].
+//! going, and resolves to a [`Report`] (a borrow of the one the stack keeps).
 //!
 //! ```
 //! use teardown_stack::Teardown;

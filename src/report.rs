@@ -142,6 +142,12 @@ impl<const N: usize> Report<N> {
         }
     }
 
+    /// Empties it for a new run.
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.elapsed = None;
+    }
+
     pub(crate) fn set_elapsed(&mut self, elapsed: Option<Duration>) {
         self.elapsed = elapsed;
     }

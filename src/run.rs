@@ -14,15 +14,17 @@ use crate::wake::StageWakers;
 use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
 
 /// The future returned by [`Teardown::run`]: runs the callbacks, last
-/// registered first (a stage's members together), and resolves to the
-/// [`Report`].
+/// registered first (a stage's members together), and resolves to a borrow
+/// of the stack's [`Report`].
 ///
 /// Drive it with any executor, or poll it by hand. Dropping it part-way
-/// leaves the unfinished callbacks registered (see [`Teardown::run`]).
+/// leaves the unfinished callbacks registered (see [`Teardown::run`]). Like
+/// most futures, it must not be polled again once it has completed: it
+/// panics if it is.
 #[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
 pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup> {
-    stack: &'s mut Teardown<'a, N, R, C>,
-    report: Report<N>,
+    /// Given back, as a borrow of its report, when the run completes.
+    stack: Option<&'s mut Teardown<'a, N, R, C>>,
     /// The overall budget asked for with `within`.
     within: Option<Duration>,
     /// Set on the first poll.
@@ -51,8 +53,7 @@ struct Current {
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Run<'s, 'a, N, R, C> {
     pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C>) -> Self {
         Run {
-            stack,
-            report: Report::new(),
+            stack: Some(stack),
             within: None,
             begun: None,
             stage: None,
@@ -76,26 +77,34 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Run<'_, 'a, N, R, C
     }
 }
 
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 'a, N, R, C> {
-    type Output = Report<N>;
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'s, 'a, N, R, C> {
+    type Output = &'s Report<N>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<N>> {
+    /// # Panics
+    ///
+    /// If polled again after it completed.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'s Report<N>> {
         let this = &mut *self;
+        let stack = this
+            .stack
+            .as_deref_mut()
+            .expect("teardown run polled after it completed");
         let begun = *this.begun.get_or_insert_with(|| {
-            let at = this.stack.timer.now();
+            stack.report.clear();
+            let at = stack.timer.now();
             let deadline = at
                 .zip(this.within)
                 .map(|(at, within)| at.saturating_add(within));
             Begun { at, deadline }
         });
-        while !this.stack.entries.is_empty() {
+        while !stack.entries.is_empty() {
             let stage = this
                 .stage
-                .get_or_insert_with(|| Current::top_of(&this.stack.entries));
-            let now = this.stack.timer.now();
-            let members = &mut this.stack.entries[stage.base..];
-            let report = &mut this.report;
-            let timer = &this.stack.timer;
+                .get_or_insert_with(|| Current::top_of(&stack.entries));
+            let now = stack.timer.now();
+            let members = &mut stack.entries[stage.base..];
+            let report = &mut stack.report;
+            let timer = &stack.timer;
 
             stage.start(members, report, now, begun.deadline);
             stage.poll(members, report, timer, cx);
@@ -104,7 +113,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
             if stage.running == 0 {
                 let base = stage.base;
                 this.stage = None;
-                this.stack.entries.truncate(base);
+                stack.entries.truncate(base);
                 continue;
             }
             // Wait for a member's wake, or for the earliest deadline.
@@ -124,12 +133,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'_, 
             futures_lite::ready!(Pin::new(sleep).poll(cx));
             this.sleep = None;
         }
-        let end = this.stack.timer.now();
-        this.report
-            .set_elapsed(end.zip(begun.at).map(|(end, at)| end.saturating_sub(at)));
+        let end = stack.timer.now();
+        let elapsed = end.zip(begun.at).map(|(end, at)| end.saturating_sub(at));
+        stack.report.set_elapsed(elapsed);
         this.sleep = None;
-        debug!("{}", this.report);
-        Poll::Ready(core::mem::take(&mut this.report))
+        let stack = this.stack.take().expect("checked above");
+        debug!("{}", stack.report);
+        Poll::Ready(&stack.report)
     }
 }
 
@@ -313,8 +323,8 @@ fn finish<const N: usize, C: ?Sized>(
 /// they no longer take room on the stack.
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Drop for Run<'_, 'a, N, R, C> {
     fn drop(&mut self) {
-        if self.stage.is_some() {
-            self.stack.entries.retain(|entry| !entry.is_finished());
+        if let (Some(stack), Some(_)) = (&mut self.stack, &self.stage) {
+            stack.entries.retain(|entry| !entry.is_finished());
         }
     }
 }
@@ -325,7 +335,6 @@ impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::D
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")
             .field("stack", &self.stack)
-            .field("report", &self.report)
             .field("within", &self.within)
             .finish_non_exhaustive()
     }

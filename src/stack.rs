@@ -61,6 +61,9 @@ where
     /// How many stages were ever opened: numbers stages.
     stages: u32,
     pub(crate) timer: R,
+    /// What the last run did. Kept here, not in the run, so that a run never
+    /// copies it: `run()` resolves to a borrow of it.
+    pub(crate) report: crate::Report<N>,
 }
 
 /// A stack that also holds callbacks that are not `Send`, for local
@@ -113,6 +116,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
             registered: 0,
             stages: 0,
             timer,
+            report: crate::Report::new(),
         }
     }
 
@@ -353,16 +357,19 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// The stack is borrowed for the whole run, so no callback can be
     /// registered while it runs.
     ///
-    /// Running an empty stack (for instance a second time) runs nothing and
-    /// returns an empty report.
+    /// The future resolves to a borrow of the [`Report`](crate::Report), which
+    /// the stack keeps (so a run of thousands of callbacks never copies its
+    /// report); `.clone()` it to keep it past the next use of the stack. Each
+    /// run starts a fresh report: running an empty stack (for instance a
+    /// second time) runs nothing and reports nothing.
     ///
     /// # Cancellation
     ///
     /// If the returned future is dropped part-way (the caller's own timeout
     /// fired, say), the callbacks that have not finished stay registered, the
     /// interrupted one on top and not restarted: a later `run` resumes it
-    /// where it stopped, then runs the rest. The dropped run's report is lost;
-    /// the callbacks that finished were logged.
+    /// where it stopped, then runs the rest. The next run's report starts
+    /// afresh; the callbacks that finished in the dropped run were logged.
     pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
         Run::new(self)
     }
@@ -418,7 +425,7 @@ impl<'a, const N: usize, R: Clock + Default, C: ?Sized + Cleanup + 'a> Default
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
     for &'s mut Teardown<'a, N, R, C>
 {
-    type Output = crate::Report<N>;
+    type Output = &'s crate::Report<N>;
     type IntoFuture = Run<'s, 'a, N, R, C>;
 
     fn into_future(self) -> Self::IntoFuture {

@@ -67,12 +67,17 @@ fn a_run_dropped_before_its_first_poll_changes_nothing() {
 }
 
 #[test]
-fn a_run_polled_after_completion_stays_empty() {
+fn a_run_polled_after_completion_says_so() {
     let journal = Journal::new();
     let mut teardown = stack(&journal);
     let mut run = teardown.run();
-    let report = common::poll_noop(&mut run, 100).0;
-    assert_eq!(report.len(), 3);
-    let again = poll_once(&mut run);
-    assert!(matches!(again, std::task::Poll::Ready(r) if r.is_empty()));
+    let ran = common::poll_noop(&mut run, 100).0.len();
+    assert_eq!(ran, 3);
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| poll_once(&mut run)));
+    let payload = again.expect_err("a completed run must not be polled");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied());
+    assert_eq!(message, Some("teardown run polled after it completed"));
 }

@@ -75,7 +75,7 @@ fn smol_block_on() {
     let pinned = pin!(sandboxes(&journal));
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
-    check(&smol::block_on(teardown.run()), &journal);
+    check(smol::block_on(teardown.run()), &journal);
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn futures_lite_block_on() {
     let pinned = pin!(sandboxes(&journal));
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
-    check(&futures_lite::future::block_on(teardown.run()), &journal);
+    check(futures_lite::future::block_on(teardown.run()), &journal);
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn async_executor_on_two_threads() {
         stop.fire();
         report
     });
-    check(&report, &journal);
+    check(report, &journal);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn hand_polled_with_a_noop_waker() {
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
     let (report, polls) = poll_noop(teardown.run(), 1_000_000);
-    check(&report, &journal);
+    check(report, &journal);
     assert!(polls > 8, "the pending paths were driven: {polls} polls");
 }
 

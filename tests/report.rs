@@ -43,7 +43,7 @@ fn records_names_and_outcomes_in_run_order() {
     assert!(!report.is_clean());
     let failures: Vec<_> = report.failures().map(|r| r.name().to_string()).collect();
     assert_eq!(failures, ["#2", "clients"]);
-    assert_eq!((&report).into_iter().count(), 4);
+    assert_eq!(report.into_iter().count(), 4);
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn a_send_stack_runs_on_another_thread() {
             r.fetch_add(1, Ordering::SeqCst);
         })
         .unwrap();
-    let report = std::thread::spawn(move || futures_lite::future::block_on(teardown.run()))
+    let report = std::thread::spawn(move || futures_lite::future::block_on(teardown.run()).clone())
         .join()
         .unwrap();
     assert_eq!(report.completed(), 1);

@@ -55,7 +55,7 @@ fn async_io_timer_under_smol() {
     let journal = Journal::new();
     let mut teardown = scenario(AsyncIoTimer::new(), &journal);
     let report = smol::block_on(teardown.run().within(Duration::from_secs(60)));
-    check(&report, &journal);
+    check(report, &journal);
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn tokio_timer_under_a_tokio_runtime() {
     let journal = Journal::new();
     let report = runtime.block_on(async {
         let mut teardown = scenario(TokioTimer::new(), &journal);
-        tokio::spawn(async move { teardown.run().await })
+        tokio::spawn(async move { teardown.run().await.clone() })
             .await
             .unwrap()
     });
@@ -79,7 +79,7 @@ fn embassy_timer_with_the_std_driver() {
     let journal = Journal::new();
     let mut teardown = scenario(EmbassyTimer, &journal);
     let report = futures_lite::future::block_on(teardown.run());
-    check(&report, &journal);
+    check(report, &journal);
 }
 
 #[test]

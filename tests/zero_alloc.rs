@@ -135,7 +135,7 @@ fn register_run_and_report_allocate_nothing() {
             bytes: [0; 512],
             len: 0,
         };
-        for record in &report {
+        for record in report {
             write!(names, "{} ", record.name()).unwrap();
         }
         (summary, names, report.completed(), report.failed(), polls)

@@ -79,7 +79,9 @@ fn register_run_report<const N: usize>(c: &mut Criterion) {
             let mut stack: Vec<Pin<&mut (dyn Future<Output = ()> + Send + Unpin)>> =
                 Vec::with_capacity(N);
             for future in &mut futures {
-                stack.push(Pin::new(future as &mut (dyn Future<Output = ()> + Send + Unpin)));
+                stack.push(Pin::new(
+                    future as &mut (dyn Future<Output = ()> + Send + Unpin),
+                ));
             }
             block_on(async {
                 while let Some(future) = stack.pop() {
@@ -113,17 +115,20 @@ fn register_run_report<const N: usize>(c: &mut Criterion) {
         })
     });
 
-    group.bench_function(BenchmarkId::new("teardown_borrowed_10pct_failing", N), |b| {
-        b.iter(|| {
-            let mut futures: Vec<MaybeFail> = ten_percent_failing(N);
-            let mut teardown = Teardown::<N>::new();
-            for future in &mut futures {
-                teardown.push_pinned("cleanup", Pin::new(future)).unwrap();
-            }
-            let report = block_on(teardown.run());
-            black_box(report.failed())
-        })
-    });
+    group.bench_function(
+        BenchmarkId::new("teardown_borrowed_10pct_failing", N),
+        |b| {
+            b.iter(|| {
+                let mut futures: Vec<MaybeFail> = ten_percent_failing(N);
+                let mut teardown = Teardown::<N>::new();
+                for future in &mut futures {
+                    teardown.push_pinned("cleanup", Pin::new(future)).unwrap();
+                }
+                let report = block_on(teardown.run());
+                black_box(report.failed())
+            })
+        },
+    );
 
     group.bench_function(BenchmarkId::new("async_safe_defer_fixed", N), |b| {
         b.iter(|| {
@@ -191,7 +196,10 @@ fn target_dir() -> PathBuf {
 
 /// Criterion's median estimate for one benchmark, in ns per iteration.
 fn median_ns(id: &str) -> Option<f64> {
-    let path = target_dir().join("criterion").join(id).join("new/estimates.json");
+    let path = target_dir()
+        .join("criterion")
+        .join(id)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
@@ -203,7 +211,8 @@ fn write_summary() {
     for (case, floor) in CASES {
         let mut by_n = serde_json::Map::new();
         for n in SIZES {
-            let per = |name: &str| median_ns(&format!("{GROUP}/{name}/{n}")).map(|ns| ns / n as f64);
+            let per =
+                |name: &str| median_ns(&format!("{GROUP}/{name}/{n}")).map(|ns| ns / n as f64);
             let (Some(ns), Some(floor_ns)) = (per(case), per(floor)) else {
                 continue;
             };

@@ -219,7 +219,7 @@ enum Driven {
 
 /// Polls `run` like an executor whose only clock is virtual: when nothing
 /// else can make progress, time jumps to the next deadline.
-fn drive<F: Future<Output = Report<CAPACITY>> + Unpin>(
+fn drive<'r, F: Future<Output = &'r Report<CAPACITY>> + Unpin>(
     run: &mut F,
     world: &World,
     limit: Option<usize>,
@@ -234,7 +234,7 @@ fn drive<F: Future<Output = Report<CAPACITY>> + Unpin>(
         assert!(polls < 100_000, "the run never finished");
         woken.take();
         if let Poll::Ready(report) = Pin::new(&mut *run).poll(&mut cx) {
-            return Driven::Ready(Box::new(report));
+            return Driven::Ready(Box::new(report.clone()));
         }
         if woken.take() {
             continue;
