@@ -300,10 +300,16 @@ fn finish<const N: usize, C: ?Sized>(
 ) {
     let name = entry.name;
     let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
-    // Dropping the slot drops an owned future (a borrowed one is its owner's).
-    let outcome = match isolate::catch(move || {
-        let _dropped = slot;
-    }) {
+    // Dropping an owned future runs its destructor, which may panic; a
+    // borrowed one is its owner's to drop, so there is nothing to guard.
+    let dropped = match slot {
+        Slot::Borrowed(_) | Slot::Finished => Ok(()),
+        #[cfg(feature = "alloc")]
+        owned @ Slot::Boxed(_) => isolate::catch(move || {
+            let _dropped = owned;
+        }),
+    };
+    let outcome = match dropped {
         Ok(()) => outcome,
         Err(panic) => {
             error!("teardown callback {name:?} panicked while dropped: {panic}");
