@@ -1,0 +1,134 @@
+//! teardown-stack on bare metal: four cleanups of different types (one
+//! failing, two that wait before they finish) registered on a stack without
+//! an allocator, run by a minimal executor, and checked on the device. QEMU
+//! exits with success only if the order and the report are right.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::{Pin, pin};
+use core::task::{Context, Poll, Waker};
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use panic_semihosting as _;
+use teardown_stack::{LocalTeardown, Outcome};
+
+/// The order the cleanups ran in.
+type Journal = RefCell<heapless::Vec<&'static str, 8>>;
+
+fn note(journal: &Journal, name: &'static str) {
+    // Eight slots for four cleanups: cannot be full.
+    let _ = journal.borrow_mut().push(name);
+}
+
+/// Pending `times` times, waking itself: a cleanup that has to wait.
+struct Wait {
+    times: u8,
+}
+
+impl Future for Wait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.times == 0 {
+            return Poll::Ready(());
+        }
+        self.times -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// A cleanup written by hand rather than as an `async` block.
+struct PowerDown<'j> {
+    journal: &'j Journal,
+}
+
+impl Future for PowerDown<'_> {
+    type Output = Result<(), &'static str>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        note(self.journal, "power");
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The whole executor: poll until ready, with a waker that does nothing.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let journal: Journal = RefCell::new(heapless::Vec::new());
+
+    // Brought up in this order; each registers its release.
+    let power = pin!(PowerDown { journal: &journal });
+    let flash = pin!(async {
+        Wait { times: 3 }.await;
+        note(&journal, "flash");
+    });
+    let radio = pin!(async {
+        note(&journal, "radio");
+        Err::<(), &str>("radio did not ack")
+    });
+    let display = pin!(async {
+        Wait { times: 1 }.await;
+        note(&journal, "display");
+    });
+
+    let mut teardown = LocalTeardown::<4>::new();
+    let registered = [
+        teardown.push_pinned("power", power).is_ok(),
+        teardown.push_pinned("flash", flash).is_ok(),
+        teardown.push_pinned("radio", radio).is_ok(),
+        teardown.push_pinned("display", display).is_ok(),
+    ];
+
+    let report = block_on(teardown.run());
+    hprintln!("{}", report);
+
+    let expected = ["display", "radio", "flash", "power"];
+    let order_ok = journal.borrow().as_slice() == expected;
+    let names_ok = report.len() == expected.len()
+        && report
+            .iter()
+            .zip(expected)
+            .all(|(record, name)| record.name() == name);
+    let outcomes_ok = report.iter().all(|record| match record.outcome() {
+        Outcome::Failed(message) => record.name() == "radio" && message == "radio did not ack",
+        Outcome::Completed => record.name() != "radio",
+        _ => false,
+    });
+    let counts_ok = report.completed() == 3 && report.failed() == 1 && !report.is_clean();
+
+    let checks = [
+        ("all four registered", registered.iter().all(|ok| *ok)),
+        ("ran in LIFO order", order_ok),
+        ("report names in run order", names_ok),
+        ("outcomes", outcomes_ok),
+        ("counts", counts_ok),
+        ("stack empty after the run", teardown.is_empty()),
+    ];
+    let mut passed = true;
+    for (what, ok) in checks {
+        hprintln!("{} {}", if ok { "ok  " } else { "FAIL" }, what);
+        passed &= ok;
+    }
+    debug::exit(if passed {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
