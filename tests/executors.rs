@@ -9,10 +9,25 @@ use std::rc::Rc;
 use common::{Journal, poll_noop, wake_from_thread, yield_times};
 use teardown_stack::{LocalTeardown, Outcome, Report, Teardown};
 
+/// The scenario's callbacks, in the order they must run (last registered
+/// first).
 const EXPECTED: [&str; 5] = ["server", "clients", "sandboxes", "llm", "store"];
 
-/// Registers five callbacks, by all three registration methods; most of them
-/// are pending several times, one is woken from another thread, one fails.
+/// The one that fails, and what it says.
+const FAILING: (&str, &str) = ("clients", "reset");
+
+/// How often the scenario's callbacks return `Pending` at the least: `server`
+/// 1 + 2, `clients` 1, `sandboxes` 2, `llm` 1, `store` 3.
+const MIN_PENDINGS: usize = 10;
+
+/// Registers the scenario's five callbacks on `$teardown` (a `Teardown` or a
+/// `LocalTeardown`), by all three registration methods: most are pending
+/// several times, two are woken from another thread, one fails, and each
+/// records its name in `$journal` as it finishes.
+///
+/// A macro rather than a function: a function generic over both stack
+/// flavours would need `push_fn`'s bound, which names a type the crate does
+/// not export.
 macro_rules! register {
     ($teardown:expr, $journal:expr, $pinned:expr) => {{
         let j = $journal.clone();
@@ -32,10 +47,10 @@ macro_rules! register {
         $teardown.push_pinned("sandboxes", $pinned).unwrap();
         let j = $journal.clone();
         $teardown
-            .push("clients", async move {
+            .push(FAILING.0, async move {
                 yield_times(1).await;
-                j.record("clients");
-                Err::<(), _>("reset")
+                j.record(FAILING.0);
+                Err::<(), _>(FAILING.1)
             })
             .unwrap();
         let j = $journal.clone();
@@ -49,6 +64,7 @@ macro_rules! register {
     }};
 }
 
+/// The callback registered with `push_pinned`; pin it before the stack.
 fn sandboxes(journal: &Journal) -> impl Future<Output = ()> + Send + use<> {
     let j = journal.clone();
     async move {
@@ -57,15 +73,24 @@ fn sandboxes(journal: &Journal) -> impl Future<Output = ()> + Send + use<> {
     }
 }
 
-fn check<const N: usize>(report: &Report<N>, journal: &Journal) {
-    assert_eq!(journal.events(), EXPECTED);
+/// The callbacks finished in exactly `expected` order, and the report lists
+/// the same names in the same order, each completed but the failing one.
+fn check<const N: usize>(report: &Report<N>, journal: &Journal, expected: &[&str]) {
+    assert_eq!(journal.events(), expected, "finishing order");
     let names: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
-    assert_eq!(names, EXPECTED);
+    assert_eq!(names, expected, "report order");
     for record in report {
-        let failed = matches!(record.outcome(), Outcome::Failed(m) if m == "reset");
-        assert_eq!(failed, record.name() == "clients", "{record}");
-        assert!(failed || record.outcome().is_completed(), "{record}");
+        if record.name() == FAILING.0 {
+            assert!(
+                matches!(record.outcome(), Outcome::Failed(m) if m == FAILING.1),
+                "{record}"
+            );
+        } else {
+            assert_eq!(record.outcome(), &Outcome::Completed, "{record}");
+        }
     }
+    assert_eq!(report.failed(), 1);
+    assert_eq!(report.completed(), expected.len() - 1);
 }
 
 #[test]
@@ -75,7 +100,7 @@ fn smol_block_on() {
     let pinned = pin!(sandboxes(&journal));
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
-    check(smol::block_on(teardown.run()), &journal);
+    check(smol::block_on(teardown.run()), &journal, &EXPECTED);
 }
 
 #[test]
@@ -84,7 +109,11 @@ fn futures_lite_block_on() {
     let pinned = pin!(sandboxes(&journal));
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
-    check(futures_lite::future::block_on(teardown.run()), &journal);
+    check(
+        futures_lite::future::block_on(teardown.run()),
+        &journal,
+        &EXPECTED,
+    );
 }
 
 #[test]
@@ -95,41 +124,55 @@ fn async_executor_on_two_threads() {
     register!(teardown, journal, pinned);
 
     let executor = async_executor::Executor::new();
-    let (stop, stopped) = async_channel_free::pair();
+    // `Executor::spawn` takes `Send` futures only: the run is one.
+    let task = executor.spawn(teardown.run());
+    let (stop, stopped) = stop_signal::pair();
     let report = std::thread::scope(|scope| {
-        // A second thread works on the executor too, so the run may hop.
-        scope.spawn(|| futures_lite::future::block_on(executor.run(stopped)));
-        let task = executor.spawn(teardown.run());
-        let report = futures_lite::future::block_on(executor.run(task));
-        stop.fire();
+        // Two threads work on the executor, so the run may hop between them.
+        let helper = scope.spawn(|| futures_lite::future::block_on(executor.run(stopped)));
+        let driver = scope.spawn(|| {
+            // Fired when this thread is done, even by a panic: the helper
+            // must not be left waiting, or the scope would never end.
+            let _stop = stop;
+            futures_lite::future::block_on(executor.run(task))
+        });
+        let report = driver.join().unwrap();
+        helper.join().unwrap();
         report
     });
-    check(report, &journal);
+    check(report, &journal, &EXPECTED);
 }
 
 #[test]
 fn async_executor_local_executor() {
     let journal = Journal::new();
     let pinned = pin!(sandboxes(&journal));
-    let local = Rc::new(());
+    let shared = Rc::new(());
     let mut teardown = LocalTeardown::<8>::new();
     register!(teardown, journal, pinned);
-    let held = Rc::clone(&local);
-    teardown.push("rc", async move { drop(held) }).unwrap();
+    let (held, j) = (Rc::clone(&shared), journal.clone());
+    teardown
+        .push("rc", async move {
+            // Holds the `Rc` across an await: this future is not `Send`.
+            yield_times(1).await;
+            drop(held);
+            j.record("rc");
+        })
+        .unwrap();
+    assert_eq!(Rc::strong_count(&shared), 2);
 
     let executor = async_executor::LocalExecutor::new();
     let task = executor.spawn(teardown.run());
     let report = futures_lite::future::block_on(executor.run(task));
 
-    assert_eq!(report.records()[0].name(), "rc");
-    assert_eq!(Rc::strong_count(&local), 1);
-    let rest: Vec<_> = report
-        .iter()
-        .skip(1)
-        .map(|r| r.name().to_string())
-        .collect();
-    assert_eq!(rest, EXPECTED);
-    assert_eq!(journal.events(), EXPECTED);
+    let mut expected = vec!["rc"];
+    expected.extend(EXPECTED);
+    check(report, &journal, &expected);
+    assert_eq!(
+        Rc::strong_count(&shared),
+        1,
+        "the `Rc` callback was dropped"
+    );
 }
 
 #[test]
@@ -138,14 +181,22 @@ fn hand_polled_with_a_noop_waker() {
     let pinned = pin!(sandboxes(&journal));
     let mut teardown = Teardown::<8>::new();
     register!(teardown, journal, pinned);
+
     let (report, polls) = poll_noop(teardown.run(), 1_000_000);
-    check(report, &journal);
-    assert!(polls > 8, "the pending paths were driven: {polls} polls");
+
+    check(report, &journal, &EXPECTED);
+    assert!(polls > 1, "the pending paths were driven: {polls} polls");
+    // Each poll of the run polls one callback that is pending, or finishes
+    // callbacks until one is: one poll per `Pending`, and the last.
+    assert!(
+        polls > MIN_PENDINGS,
+        "every pending callback was polled again: {polls} polls"
+    );
 }
 
 /// A one-shot stop signal for the helper thread's `Executor::run`, without
-/// pulling in a channel crate.
-mod async_channel_free {
+/// pulling in a channel crate. The `Stop` fires when dropped.
+mod stop_signal {
     use std::sync::{Arc, Mutex};
     use std::task::{Poll, Waker};
 
@@ -161,7 +212,7 @@ mod async_channel_free {
         let state = Arc::new(Mutex::new(State::default()));
         let waiting = Arc::clone(&state);
         let stopped = std::future::poll_fn(move |cx| {
-            let mut state = waiting.lock().unwrap();
+            let mut state = waiting.lock().unwrap_or_else(|e| e.into_inner());
             if state.fired {
                 Poll::Ready(())
             } else {
@@ -172,9 +223,9 @@ mod async_channel_free {
         (Stop(state), stopped)
     }
 
-    impl Stop {
-        pub fn fire(self) {
-            let mut state = self.0.lock().unwrap();
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
             state.fired = true;
             if let Some(waker) = state.waker.take() {
                 waker.wake();
