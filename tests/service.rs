@@ -1,0 +1,383 @@
+//! The service example, run as a real process: it is signalled while under
+//! load, and what it leaves behind is checked from the outside.
+//!
+//! `cargo test` builds the example before running this file; run alone, it
+//! needs `cargo build --example service` first (it says so if not).
+#![cfg(all(unix, not(miri)))]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How long any step may take before the test gives up (a hang guard, not
+/// a measurement: a healthy run needs a small fraction of it).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/service-<hash> -> target/<profile>/examples/service
+    let profile = exe.parent().and_then(Path::parent).unwrap();
+    let binary = profile.join("examples").join("service");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test` (which builds the examples) or `cargo build --example service` first",
+        binary.display()
+    );
+    binary
+}
+
+/// The example running as a child process, its log collected line by line.
+struct Service {
+    child: Child,
+    log: Arc<(Mutex<Vec<String>>, Condvar)>,
+    reader: Option<JoinHandle<()>>,
+    stdout: Option<JoinHandle<String>>,
+}
+
+impl Service {
+    fn start(data_dir: &Path, args: &[&str]) -> Service {
+        let mut child = Command::new(example_binary())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .env("RUST_LOG", "info,teardown_stack=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let sink = log.clone();
+        let reader = thread::spawn(move || {
+            for line in stderr.lines() {
+                let line = line.unwrap();
+                eprintln!("service: {line}");
+                sink.0.lock().unwrap().push(line);
+                sink.1.notify_all();
+            }
+        });
+        let mut stdout = child.stdout.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut text = String::new();
+            stdout.read_to_string(&mut text).unwrap();
+            text
+        });
+        Service {
+            child,
+            log,
+            reader: Some(reader),
+            stdout: Some(stdout),
+        }
+    }
+
+    /// Waits for a log line containing `needle`; returns what follows it.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        let mut lines = self.log.0.lock().unwrap();
+        loop {
+            if let Some(line) = lines.iter().find(|line| line.contains(needle)) {
+                return line.split_once(needle).unwrap().1.trim().to_owned();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no log line with {needle:?}");
+            lines = self.log.1.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.wait_for("listening on http://").parse().unwrap()
+    }
+
+    fn sandbox_pids(&self) -> Vec<u32> {
+        let pids = self.wait_for("sandbox pids:");
+        pids.split(' ').map(|pid| pid.parse().unwrap()).collect()
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit; returns its status, stdout and log.
+    fn wait(mut self) -> (ExitStatus, String, Vec<String>) {
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the service did not exit");
+            thread::sleep(Duration::from_millis(20));
+        };
+        self.reader.take().unwrap().join().unwrap();
+        let stdout = self.stdout.take().unwrap().join().unwrap();
+        let log = std::mem::take(&mut *self.log.0.lock().unwrap());
+        (status, stdout, log)
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        // A failed assertion must not leave the service running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Clients that write records until the service stops answering.
+struct Load {
+    stop: Arc<AtomicBool>,
+    workers: Vec<JoinHandle<Vec<String>>>,
+    acked: Arc<Mutex<usize>>,
+}
+
+impl Load {
+    fn start(addr: SocketAddr, workers: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let acked = Arc::new(Mutex::new(0));
+        let workers = (0..workers)
+            .map(|worker| {
+                let stop = stop.clone();
+                let count = acked.clone();
+                thread::spawn(move || {
+                    let mut acked = Vec::new();
+                    for seq in 0.. {
+                        let payload = format!("load-{worker}-{seq}");
+                        if stop.load(Ordering::Relaxed) || !post(addr, &payload) {
+                            break;
+                        }
+                        acked.push(payload);
+                        *count.lock().unwrap() += 1;
+                    }
+                    acked
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            workers,
+            acked,
+        }
+    }
+
+    fn wait_for_acks(&self, count: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        while *self.acked.lock().unwrap() < count {
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {count} writes acknowledged"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Stops the clients (if the service has not already) and returns every
+    /// acknowledged payload.
+    fn finish(self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap())
+            .collect()
+    }
+}
+
+/// One `POST /records`; true if the service acknowledged it.
+fn post(addr: SocketAddr, payload: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = format!(
+        "POST /records HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    let mut response = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut response).is_ok()
+        && response.starts_with("HTTP/1.1 200")
+        && response.contains("\r\n\r\nack ")
+}
+
+/// The payloads of the records in the store file.
+fn stored_payloads(data_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(data_dir.join("store.log")).unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("record "))
+        .map(|rest| rest.split(' ').nth(1).unwrap().to_owned())
+        .collect()
+}
+
+/// Whether `pid` is a live process (a zombie is not).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesized command name.
+        Ok(stat) => !stat.rsplit_once(") ").unwrap().1.starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// The index of the first line containing `needle` (panics if none).
+fn position(log: &[String], needle: &str) -> usize {
+    log.iter()
+        .position(|line| line.contains(needle))
+        .unwrap_or_else(|| panic!("no log line with {needle:?}"))
+}
+
+fn assert_in_order(log: &[String], needles: &[&str]) {
+    let positions: Vec<usize> = needles.iter().map(|n| position(log, n)).collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "out of order: {needles:?} at lines {positions:?}"
+    );
+}
+
+/// The seed's shutdown order, as the stack and the components log it.
+const SEED_ORDER: [&str; 12] = [
+    "running teardown callback \"background\"",
+    "background tasks drained",
+    "running teardown callback \"server\"",
+    "server stopped",
+    "running teardown callback \"sandboxes\"",
+    "sandboxes killed and reaped",
+    "running teardown callback \"client-3\"",
+    "client connection closed",
+    "running teardown callback \"store\"",
+    "store closed",
+    "running teardown callback \"temp-files\"",
+    "temp files removed",
+];
+
+#[test]
+fn sigterm_under_load_releases_everything_in_order() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(data_dir.path(), &["--until-signal"]);
+    let addr = service.addr();
+    let pids = service.sandbox_pids();
+    let scratch = PathBuf::from(service.wait_for("scratch directory:"));
+    assert!(pids.iter().all(|&pid| running(pid)));
+    assert!(scratch.exists());
+
+    let load = Load::start(addr, 4);
+    load.wait_for_acks(40);
+    service.signal("TERM"); // the clients keep writing through the shutdown
+    let (status, stdout, log) = service.wait();
+    let acked = load.finish();
+
+    assert_eq!(status.code(), Some(0), "report: {stdout}");
+    assert!(stdout.contains("all completed"), "report: {stdout}");
+    let stored = stored_payloads(data_dir.path());
+    let missing: Vec<_> = acked.iter().filter(|p| !stored.contains(p)).collect();
+    assert!(acked.len() >= 40);
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not stored: {missing:?}"
+    );
+    for pid in pids {
+        assert!(!running(pid), "sandbox {pid} is still running");
+    }
+    assert!(TcpStream::connect(addr).is_err(), "{addr} still accepts");
+    assert!(!scratch.exists(), "{} is still there", scratch.display());
+    assert_in_order(&log, &SEED_ORDER);
+}
+
+#[test]
+fn a_failing_cleanup_is_reported_and_the_rest_still_run() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(
+        data_dir.path(),
+        &["--until-signal", "--fail-cleanup", "store"],
+    );
+    let pids = service.sandbox_pids();
+    let scratch = PathBuf::from(service.wait_for("scratch directory:"));
+    service.signal("TERM");
+    let (status, stdout, log) = service.wait();
+
+    assert_eq!(status.code(), Some(1), "report: {stdout}");
+    assert!(
+        stdout.contains("\"store\" failed: injected failure"),
+        "report: {stdout}"
+    );
+    assert!(stdout.contains("8 completed, 1 failed"), "report: {stdout}");
+    position(&log, "teardown callback \"store\" failed: injected failure");
+    // The cleanups on either side of the failure ran.
+    assert_in_order(&log, &SEED_ORDER);
+    assert!(pids.iter().all(|&pid| !running(pid)));
+    assert!(!scratch.exists());
+}
+
+#[test]
+fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(
+        data_dir.path(),
+        &["--until-signal", "--hang-cleanup", "sandboxes"],
+    );
+    let pids = service.sandbox_pids();
+    service.signal("INT"); // SIGINT starts the teardown as SIGTERM does
+    service.wait_for("sandboxes: hanging (injected)");
+    service.signal("TERM");
+    let (status, _, log) = service.wait();
+
+    assert_eq!(status.code(), Some(3));
+    let unfinished = position(&log, "cleanups not finished:");
+    assert!(
+        log[unfinished].ends_with(
+            "cleanups not finished: sandboxes, client-3, client-2, client-1, client-0, store, temp-files"
+        ),
+        "{}",
+        log[unfinished]
+    );
+    // What ran before the hang ran; nothing after it did.
+    assert_in_order(&log, &SEED_ORDER[..5]);
+    assert!(!log.iter().any(|line| line.contains("store closed")));
+    // Dropping the unfinished cleanups still killed the sandboxes.
+    assert!(pids.iter().all(|&pid| !running(pid)));
+}
+
+#[test]
+fn a_build_failure_releases_what_was_built_in_reverse() {
+    let data_dir = tempfile::tempdir().unwrap();
+    // Step 4 is the sandbox pool: scratch files, store and clients are up.
+    let service = Service::start(data_dir.path(), &["--until-signal", "--fail-build-at", "4"]);
+    let (status, stdout, log) = service.wait();
+
+    assert_eq!(status.code(), Some(2), "report: {stdout}");
+    position(
+        &log,
+        "build failed: injected failure building step 4 (sandboxes)",
+    );
+    assert!(
+        stdout.contains("6 callbacks, all completed"),
+        "report: {stdout}"
+    );
+    assert_in_order(&log, &SEED_ORDER[6..]);
+    for never_built in [
+        "sandbox pids",
+        "listening on http",
+        "\"sandboxes\"",
+        "\"server\"",
+    ] {
+        assert!(
+            !log.iter().any(|line| line.contains(never_built)),
+            "{never_built}"
+        );
+    }
+    let scratch = PathBuf::from(
+        log[position(&log, "scratch directory:")]
+            .split_once("scratch directory:")
+            .unwrap()
+            .1
+            .trim(),
+    );
+    assert!(!scratch.exists());
+}
