@@ -381,3 +381,35 @@ fn a_build_failure_releases_what_was_built_in_reverse() {
     );
     assert!(!scratch.exists());
 }
+
+#[test]
+fn a_hung_cleanup_is_cut_off_by_its_timeout_and_the_rest_still_run() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--until-signal",
+        "--hang-cleanup",
+        "sandboxes",
+        "--cleanup-timeout-ms",
+        "300",
+    ];
+    let service = Service::start(data_dir.path(), &args);
+    let pids = service.sandbox_pids();
+    service.signal("TERM");
+    let (status, stdout, log) = service.wait();
+
+    assert_eq!(status.code(), Some(1), "report: {stdout}");
+    assert!(
+        stdout.contains("\"sandboxes\" timed out after 300ms"),
+        "report: {stdout}"
+    );
+    assert!(
+        stdout.contains("8 completed, 1 timed out"),
+        "report: {stdout}"
+    );
+    let cut_off = position(&log, "\"sandboxes\" timed out");
+    assert!(cut_off > position(&log, "sandboxes: hanging (injected)"));
+    assert!(cut_off < position(&log, "running teardown callback \"client-3\""));
+    assert_in_order(&log, &SEED_ORDER[6..]);
+    // The timed-out shutdown was dropped, and the sandboxes with it.
+    assert!(pids.iter().all(|&pid| !running(pid)));
+}

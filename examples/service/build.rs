@@ -15,14 +15,16 @@ use teardown_stack::{Full, Teardown};
 use crate::BoxError;
 use crate::background::Background;
 use crate::clients::Clients;
+use crate::clock::SmolClock;
 use crate::config::Config;
 use crate::sandboxes::Sandboxes;
 use crate::scratch;
 use crate::server::{self, App};
 use crate::store::Store;
 
-/// The service's teardown stack: room for every cleanup below.
-pub type ServiceTeardown = Teardown<'static, 16>;
+/// The service's teardown stack: room for every cleanup below, and a timer
+/// for the grace period and the per-cleanup timeouts.
+pub type ServiceTeardown = Teardown<'static, 16, SmolClock>;
 
 /// Keep-alive connections to the upstream, each closed by its own stage member.
 const CLIENTS: [&str; 4] = ["client-0", "client-1", "client-2", "client-3"];
@@ -46,6 +48,7 @@ pub async fn build(
     teardown: &mut ServiceTeardown,
 ) -> Result<Service, BoxError> {
     let faults = &config.faults;
+    let timeout = config.cleanup_timeout;
 
     faults.build_step(1, "temp-files")?;
     let scratch = scratch::create(&config.data_dir)?;
@@ -55,7 +58,8 @@ pub async fn build(
             "temp-files",
             faults.cleanup("temp-files", scratch::remove(scratch)),
         )
-        .map_err(full)?;
+        .map_err(full)?
+        .timeout(timeout);
 
     faults.build_step(2, "store")?;
     let store_path = config.data_dir.join("store.log");
@@ -67,7 +71,8 @@ pub async fn build(
             "store",
             faults.cleanup("store", async move { closing.close().await }),
         )
-        .map_err(full)?;
+        .map_err(full)?
+        .timeout(timeout);
 
     faults.build_step(3, "clients")?;
     let clients = Clients::connect(ex, upstream, CLIENTS.len()).await?;
@@ -79,7 +84,8 @@ pub async fn build(
                 name,
                 faults.cleanup(name, async move { closing.close_one().await }),
             )
-            .map_err(full)?;
+            .map_err(full)?
+            .timeout(timeout);
     }
 
     faults.build_step(4, "sandboxes")?;
@@ -89,7 +95,8 @@ pub async fn build(
             "sandboxes",
             faults.cleanup("sandboxes", sandboxes.shutdown()),
         )
-        .map_err(full)?;
+        .map_err(full)?
+        .timeout(timeout);
 
     faults.build_step(5, "server")?;
     let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
@@ -105,7 +112,8 @@ pub async fn build(
     };
     teardown
         .push("server", faults.cleanup("server", stop))
-        .map_err(full)?;
+        .map_err(full)?
+        .timeout(timeout);
 
     faults.build_step(6, "background")?;
     let background = Background::start(ex, store, served, SUMMARY_PERIOD);
@@ -114,7 +122,8 @@ pub async fn build(
             "background",
             faults.cleanup("background", background.drain()),
         )
-        .map_err(full)?;
+        .map_err(full)?
+        .timeout(timeout);
 
     Ok(Service { addr, store_path })
 }

@@ -1,6 +1,7 @@
 //! Command-line flags: the mode, where state lives, and injected faults.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::faults::Faults;
 
@@ -13,12 +14,18 @@ pub struct Config {
     pub port: u16,
     /// Where the store and the scratch directory live.
     pub data_dir: PathBuf,
+    /// The whole teardown's budget: past it, cleanups not started are
+    /// skipped (and reported).
+    pub grace: Duration,
+    /// Each cleanup's budget: one that hangs is cut off and the next runs.
+    pub cleanup_timeout: Duration,
     /// Faults injected for the tests.
     pub faults: Faults,
 }
 
 const USAGE: &str = "\
 usage: service [--until-signal] [--port N] [--data-dir DIR]
+               [--grace-ms MS] [--cleanup-timeout-ms MS]
                [--fail-cleanup NAME] [--hang-cleanup NAME] [--fail-build-at K]";
 
 impl Config {
@@ -29,6 +36,9 @@ impl Config {
             port: 0,
             data_dir: std::env::temp_dir()
                 .join(format!("teardown-stack-service-{}", std::process::id())),
+            // Under the 30 s an orchestrator usually allows after SIGTERM.
+            grace: Duration::from_secs(25),
+            cleanup_timeout: Duration::from_secs(10),
             faults: Faults::default(),
         };
         let mut args = std::env::args().skip(1);
@@ -40,6 +50,10 @@ impl Config {
             match flag.as_str() {
                 "--until-signal" => config.until_signal = true,
                 "--port" => config.port = parse(&flag, &value()?)?,
+                "--grace-ms" => config.grace = Duration::from_millis(parse(&flag, &value()?)?),
+                "--cleanup-timeout-ms" => {
+                    config.cleanup_timeout = Duration::from_millis(parse(&flag, &value()?)?);
+                }
                 "--data-dir" => config.data_dir = value()?.into(),
                 "--fail-cleanup" => config.faults.fail_cleanup = Some(value()?),
                 "--hang-cleanup" => config.faults.hang_cleanup = Some(value()?),

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_executor::{Executor, Task};
 use futures_lite::future;
@@ -28,6 +29,8 @@ pub struct Server {
     accept: Task<()>,
     /// Each connection holds a sender; `recv` fails once all are gone.
     connections: Receiver<()>,
+    /// How many connections are open.
+    open: Arc<AtomicUsize>,
 }
 
 impl Server {
@@ -43,6 +46,8 @@ impl Server {
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let (alive, connections) = smol::channel::bounded::<()>(1);
         let spawner = ex.clone();
+        let open = Arc::new(AtomicUsize::new(0));
+        let counter = open.clone();
         let accept = ex.spawn(async move {
             loop {
                 let accepted = future::or(async { Some(listener.accept().await) }, async {
@@ -57,9 +62,12 @@ impl Server {
                     Some(Ok((stream, _))) => {
                         let conn = serve_connection(stream, handler.clone(), stopped.clone());
                         let alive = alive.clone();
+                        let counter = counter.clone();
+                        counter.fetch_add(1, Ordering::Relaxed);
                         spawner
                             .spawn(async move {
                                 conn.await;
+                                counter.fetch_sub(1, Ordering::Relaxed);
                                 drop(alive);
                             })
                             .detach();
@@ -72,6 +80,7 @@ impl Server {
             stop,
             accept,
             connections,
+            open,
         }
     }
 
@@ -83,6 +92,8 @@ impl Server {
     /// Stops accepting (the port closes), lets in-flight requests finish,
     /// closes idle keep-alive connections, and waits for every connection.
     pub async fn stop(self) {
+        let open = self.open.load(Ordering::Relaxed);
+        log::info!("{}: stopping with {open} connection(s) open", self.addr);
         drop(self.stop);
         self.accept.await;
         // Fails once every connection task has dropped its sender.

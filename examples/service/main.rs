@@ -14,12 +14,17 @@
 //! acknowledged write is missing); 2 the build failed (what was built was
 //! released); 3 a second signal cut the teardown short; 64 bad flags.
 //!
+//! The teardown has 25 s in all (`--grace-ms`) and each cleanup 10 s
+//! (`--cleanup-timeout-ms`): a hung cleanup is cut off, reported by name,
+//! and the next one runs.
+//!
 //! For the tests: `--port N`, `--data-dir DIR`, `--fail-cleanup NAME`,
 //! `--hang-cleanup NAME`, `--fail-build-at K` (1 to 6, in build order).
 
 mod background;
 mod build;
 mod clients;
+mod clock;
 mod config;
 mod faults;
 mod http;
@@ -84,17 +89,17 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
         }
     };
 
-    let mut teardown = ServiceTeardown::new();
+    let mut teardown = ServiceTeardown::with_timer(clock::SmolClock::new());
     let code = match build::build(&ex, &config, upstream.addr(), &mut teardown).await {
         Err(error) => {
             log::error!("build failed: {error}; releasing what was built");
-            shutdown(teardown, &mut signals).await;
+            shutdown(teardown, config.grace, &mut signals).await;
             ExitCode::from(2)
         }
         Ok(_) if config.until_signal => {
             let _ = signals.next().await;
             log::info!("signal received: shutting down");
-            exit_code(shutdown(teardown, &mut signals).await)
+            exit_code(shutdown(teardown, config.grace, &mut signals).await)
         }
         Ok(service) => {
             let load = load::Load::start(&ex, service.addr, DEMO_WORKERS);
@@ -117,7 +122,7 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
                     "demo load sent"
                 }
             );
-            let clean = shutdown(teardown, &mut signals).await;
+            let clean = shutdown(teardown, config.grace, &mut signals).await;
             let acked = load.finish().await;
             match load::verify(&service.store_path, &acked) {
                 Ok(found) => {
@@ -135,10 +140,11 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
     code
 }
 
-/// Runs the teardown and prints its report; a second signal cuts it short
-/// and exits at once. Returns whether the report is clean.
-async fn shutdown(mut teardown: ServiceTeardown, signals: &mut Signals) -> bool {
-    let report = future::or(async { Some(teardown.run().await.clone()) }, async {
+/// Runs the teardown within `grace` and prints its report; a second signal
+/// cuts it short and exits at once. Returns whether the report is clean.
+async fn shutdown(mut teardown: ServiceTeardown, grace: Duration, signals: &mut Signals) -> bool {
+    let run = async { Some(teardown.run().within(grace).await.clone()) };
+    let report = future::or(run, async {
         let _ = signals.next().await;
         None
     })
