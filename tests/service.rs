@@ -322,9 +322,13 @@ fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
         data_dir.path(),
         &["--until-signal", "--hang-cleanup", "sandboxes"],
     );
+    let addr = service.addr();
     let pids = service.sandbox_pids();
     service.signal("INT"); // SIGINT starts the teardown as SIGTERM does
     service.wait_for("sandboxes: hanging (injected)");
+    // The process is alive (hung), and the server, stopped before, no
+    // longer accepts connections.
+    assert!(TcpStream::connect(addr).is_err(), "{addr} still accepts");
     service.signal("TERM");
     let (status, _, log) = service.wait();
 
