@@ -417,3 +417,32 @@ fn a_hung_cleanup_is_cut_off_by_its_timeout_and_the_rest_still_run() {
     // The timed-out shutdown was dropped, and the sandboxes with it.
     assert!(pids.iter().all(|&pid| !running(pid)));
 }
+
+#[test]
+fn a_client_hanging_up_mid_request_does_not_stall_the_teardown() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(
+        data_dir.path(),
+        &["--until-signal", "--cleanup-timeout-ms", "5000"],
+    );
+    let addr = service.addr();
+    // Each request is sent in full, then the client goes away while the
+    // service is still waiting on the upstream for it.
+    for seq in 0..8 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let payload = format!("gone-{seq}");
+        let request = format!(
+            "POST /records HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{payload}",
+            payload.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        drop(stream);
+    }
+    // A request that completes shows the pool still serves.
+    assert!(post(addr, "after"));
+    service.signal("TERM");
+    let (status, stdout, _) = service.wait();
+
+    assert_eq!(status.code(), Some(0), "report: {stdout}");
+    assert!(stdout.contains("all completed"), "report: {stdout}");
+}

@@ -58,7 +58,11 @@ impl Server {
                 match accepted {
                     // Stopping: the listener is dropped here, closing the port.
                     None => break,
-                    Some(Err(error)) => log::warn!("{addr}: accept failed: {error}"),
+                    Some(Err(error)) => {
+                        // Out of file descriptors, say: back off instead of spinning.
+                        log::warn!("{addr}: accept failed: {error}");
+                        smol::Timer::after(std::time::Duration::from_millis(50)).await;
+                    }
                     Some(Ok((stream, _))) => {
                         let conn = serve_connection(stream, handler.clone(), stopped.clone());
                         let alive = alive.clone();
