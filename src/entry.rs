@@ -6,9 +6,9 @@ use crate::Name;
 use crate::callback::Slot;
 
 /// One registered callback.
-pub(crate) struct Entry<'a, C: ?Sized> {
+pub(crate) struct Entry<'a, C: ?Sized, const SLOT: usize = 0> {
     pub(crate) name: Name,
-    pub(crate) slot: Slot<'a, C>,
+    pub(crate) slot: Slot<'a, C, SLOT>,
     /// Callbacks with the same number, registered one after another, form a
     /// stage and run concurrently.
     pub(crate) stage: u32,
@@ -32,7 +32,7 @@ impl Started {
     }
 }
 
-impl<C: ?Sized> Entry<'_, C> {
+impl<C: ?Sized, const SLOT: usize> Entry<'_, C, SLOT> {
     pub(crate) fn is_finished(&self) -> bool {
         matches!(self.slot, Slot::Finished)
     }
