@@ -59,7 +59,7 @@ use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, T
 ///
 /// A future larger than the slot does not compile:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// use core::pin::pin;
 /// use teardown_stack::InlineTeardown;
 ///
@@ -70,7 +70,7 @@ use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, T
 ///
 /// nor does one that needs more alignment than `INLINE_ALIGN`:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// use core::pin::pin;
 /// use teardown_stack::InlineTeardown;
 ///
@@ -84,7 +84,7 @@ use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, T
 ///
 /// and neither does a stack without room for any (`SLOT == 0`):
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// let teardown = teardown_stack::InlineTeardown::<4, 0>::new();
 /// ```
 pub struct InlineTeardown<

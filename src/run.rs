@@ -20,7 +20,8 @@ use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
 /// Drive it with any executor, or poll it by hand. Dropping it part-way
 /// leaves the unfinished callbacks registered (see [`Teardown::run`]). Like
 /// most futures, it must not be polled again once it has completed: it
-/// panics if it is.
+/// panics if it is. `SLOT` is the stack's inline slot size: `0` but for the
+/// run of an [`InlineTeardown`](crate::InlineTeardown).
 #[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
 pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, const SLOT: usize = 0> {
     /// Given back, as a borrow of its report, when the run completes.

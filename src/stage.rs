@@ -16,7 +16,9 @@ use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 ///
 /// Its registration methods are those of [`Teardown`], and behave the same
 /// but for joining this stage. Registrations made on the stack itself
-/// afterwards are not members.
+/// afterwards are not members. `SLOT` is the stack's inline slot size: `0`
+/// but on a stage of an [`InlineTeardown`], whose members may also be
+/// inline ([`push_inline`](Self::push_inline)).
 pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup, const SLOT: usize = 0> {
     stack: &'t mut Teardown<'a, N, R, C, SLOT>,
     id: u32,
