@@ -150,7 +150,8 @@ impl<C: ?Sized, const SLOT: usize> Slot<'_, C, SLOT> {
 
     /// Whether it holds an inline future that must not be moved.
     pub(crate) fn is_inline(&self) -> bool {
-        matches!(self, Slot::Inline(_))
+        // Only a stack with `SLOT > 0` ever holds one.
+        SLOT > 0 && matches!(self, Slot::Inline(_))
     }
 }
 

@@ -145,6 +145,11 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
 impl<C: ?Sized, const SLOT: usize> InlineFuture<C, SLOT> {
     /// The future, pinned where it lies; `None` once it was dropped.
     pub(crate) fn as_pin_mut(&mut self) -> Option<Pin<&mut C>> {
+        if SLOT == 0 {
+            // Never made (see `new`): lets the compiler drop this code from
+            // stacks without inline slots.
+            return None;
+        }
         let erase = self.erase?;
         let future = erase(self.buffer.0.as_mut_ptr().cast::<u8>());
         // SAFETY: `erase` is `Some`, so the buffer holds a live future of the
@@ -162,6 +167,10 @@ impl<C: ?Sized, const SLOT: usize> InlineFuture<C, SLOT> {
     ///
     /// If its destructor panics, the future counts as dropped all the same.
     pub(crate) fn clear(&mut self) {
+        if SLOT == 0 {
+            // Never made (see `new`), so there is nothing to drop.
+            return;
+        }
         let Some(erase) = self.erase.take() else {
             return;
         };
