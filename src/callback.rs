@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use alloc::boxed::Box;
 
 use crate::CleanupOutput;
-use crate::inline::InlineFuture;
+use crate::inline::{InlineSlot, NoInline, Storage};
 
 /// A cleanup future with its output erased, as the stack stores it.
 ///
@@ -112,7 +112,7 @@ where
 }
 
 /// Where a registered callback lives.
-pub(crate) enum Slot<'a, C: ?Sized, const SLOT: usize = 0> {
+pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
     /// Pinned by the caller; the stack only borrows it.
     Borrowed(Pin<&'a mut C>),
     /// Owned by the stack.
@@ -120,13 +120,13 @@ pub(crate) enum Slot<'a, C: ?Sized, const SLOT: usize = 0> {
     Boxed(Pin<Box<C>>),
     /// Owned by the stack, in place: never moved once polled (see
     /// `crate::inline`).
-    Inline(InlineFuture<C, SLOT>),
+    Inline(S::Future<C>),
     /// Finished (a member of a stage whose siblings still run): its future
     /// is already dropped.
     Finished,
 }
 
-impl<'a, C: ?Sized + Cleanup + 'a, const SLOT: usize> Slot<'a, C, SLOT> {
+impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
     /// The future, unless it has finished.
     pub(crate) fn as_mut(&mut self) -> Option<Pin<&mut C>> {
         match self {
@@ -139,7 +139,7 @@ impl<'a, C: ?Sized + Cleanup + 'a, const SLOT: usize> Slot<'a, C, SLOT> {
     }
 }
 
-impl<C: ?Sized, const SLOT: usize> Slot<'_, C, SLOT> {
+impl<C: ?Sized, S: Storage> Slot<'_, C, S> {
     /// Drops an inline future where it lies, so that the slot may then be
     /// moved; other slots are left as they are.
     pub(crate) fn clear_inline(&mut self) {
@@ -150,8 +150,7 @@ impl<C: ?Sized, const SLOT: usize> Slot<'_, C, SLOT> {
 
     /// Whether it holds an inline future that must not be moved.
     pub(crate) fn is_inline(&self) -> bool {
-        // Only a stack with `SLOT > 0` ever holds one.
-        SLOT > 0 && matches!(self, Slot::Inline(_))
+        matches!(self, Slot::Inline(_))
     }
 }
 

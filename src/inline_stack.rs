@@ -8,6 +8,7 @@ use core::pin::Pin;
 use crate::callback::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
+use crate::inline::InlineSlots;
 use crate::name::Name;
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, Teardown};
@@ -97,7 +98,7 @@ pub struct InlineTeardown<
     C: ?Sized + Cleanup,
 {
     /// Never moved once pinned; reached only through `Pin<&mut Self>`.
-    pub(crate) stack: Teardown<'a, N, R, C, SLOT>,
+    pub(crate) stack: Teardown<'a, N, R, C, InlineSlots<SLOT>>,
     _pinned: PhantomPinned,
 }
 
@@ -298,7 +299,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
 
     /// Opens a stage, as [`Teardown::stage`]; its members may be inline
     /// ([`Stage::push_inline`]).
-    pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, SLOT> {
+    pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, InlineSlots<SLOT>> {
         let stack = self.stack();
         let stage = stack.next_stage();
         Stage::new(stack, stage)
@@ -307,7 +308,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     /// Runs every registered callback, last registered first, and reports
     /// what happened; see [`Teardown::run`], which it behaves like, a run
     /// dropped part-way included.
-    pub fn run(self: Pin<&mut Self>) -> Run<'_, 'a, N, R, C, SLOT> {
+    pub fn run(self: Pin<&mut Self>) -> Run<'_, 'a, N, R, C, InlineSlots<SLOT>> {
         Run::new(self.stack())
     }
 

@@ -150,7 +150,7 @@ mod wake;
 
 pub use callback::{Accepts, Cleanup};
 pub use error::{Full, InlineError};
-pub use inline::INLINE_ALIGN;
+pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
 pub use name::Name;

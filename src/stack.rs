@@ -8,7 +8,7 @@ use crate::callback::{Accepts, Cleanup, Slot};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::entry::Entry;
-use crate::inline::InlineFuture;
+use crate::inline::{InlineFuture, InlineSlots, NoInline, Storage};
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, Stage};
 
@@ -30,11 +30,12 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// and its run `Send` (runnable on a multi-threaded executor).
 /// [`LocalTeardown`] takes any callback and is `!Send`.
 ///
-/// `SLOT` is the size in bytes of an inline slot, and always `0` here: a
-/// stack that owns callbacks without a heap is an
+/// `S` says how owned callbacks may be stored in the stack's entries, and is
+/// always [`NoInline`] here: a stack that owns callbacks without a heap is an
 /// [`InlineTeardown`](crate::InlineTeardown), which wraps a `Teardown` with
-/// `SLOT > 0` and keeps it pinned. Defaulted and last, the parameter changes
-/// nothing for code that names `Teardown<'a, N, R, C>`.
+/// [`InlineSlots`](crate::InlineSlots) and keeps it pinned. Defaulted and
+/// last, the parameter changes nothing for code that names
+/// `Teardown<'a, N, R, C>`.
 ///
 /// Callbacks registered through one [`Stage`] run concurrently; stages (and
 /// callbacks registered on their own) run one after another, last first.
@@ -63,11 +64,11 @@ pub struct Teardown<
     const N: usize,
     R = NoTimer,
     C = dyn Cleanup + Send + 'a,
-    const SLOT: usize = 0,
+    S: Storage = NoInline,
 > where
     C: ?Sized + Cleanup,
 {
-    pub(crate) entries: heapless::Vec<Entry<'a, C, SLOT>, N>,
+    pub(crate) entries: heapless::Vec<Entry<'a, C, S>, N>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     registered: u32,
     /// How many stages were ever opened: numbers stages.
@@ -293,10 +294,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     }
 }
 
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usize>
-    Teardown<'a, N, R, C, SLOT>
-{
-    /// An empty stack; with `SLOT > 0` only inside an
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
+    /// An empty stack; with inline slots only inside an
     /// [`InlineTeardown`](crate::InlineTeardown).
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
@@ -344,7 +343,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usize>
     }
 
     /// The entries not finished, top first.
-    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C, SLOT>> + '_ {
+    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C, S>> + '_ {
         self.entries
             .iter()
             .rev()
@@ -417,7 +416,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usize>
         &mut self,
         stage: u32,
         name: Option<&'static str>,
-        slot: Slot<'a, C, SLOT>,
+        slot: Slot<'a, C, S>,
     ) -> Registered<'_, R> {
         let entry = Entry {
             name: Name::new(name, self.registered),
@@ -433,7 +432,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usize>
         let entry = self.entries.last_mut().expect("just pushed");
         Registered::new(entry.name, &mut entry.timeout)
     }
+}
 
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    Teardown<'a, N, R, C, InlineSlots<SLOT>>
+{
     /// Registers `future` in an inline slot; see
     /// [`InlineTeardown::push_inline`](crate::InlineTeardown::push_inline).
     pub(crate) fn push_inline_in<F>(
@@ -503,11 +506,9 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
 
 /// Lists the names of unfinished callbacks, top of the stack first, as
 /// `"a", #1, "b"`.
-pub(crate) struct NameList<'e, 'a, C: ?Sized, const SLOT: usize>(
-    pub(crate) &'e [Entry<'a, C, SLOT>],
-);
+pub(crate) struct NameList<'e, 'a, C: ?Sized, S: Storage>(pub(crate) &'e [Entry<'a, C, S>]);
 
-impl<C: ?Sized, const SLOT: usize> fmt::Display for NameList<'_, '_, C, SLOT> {
+impl<C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
         for (i, entry) in pending.enumerate() {
@@ -520,7 +521,7 @@ impl<C: ?Sized, const SLOT: usize> fmt::Display for NameList<'_, '_, C, SLOT> {
     }
 }
 
-impl<C: ?Sized, const SLOT: usize> fmt::Debug for NameList<'_, '_, C, SLOT> {
+impl<C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
             .entries(
@@ -534,8 +535,8 @@ impl<C: ?Sized, const SLOT: usize> fmt::Debug for NameList<'_, '_, C, SLOT> {
     }
 }
 
-impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, const SLOT: usize> fmt::Debug
-    for Teardown<'a, N, R, C, SLOT>
+impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Teardown<'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Teardown")
@@ -548,8 +549,8 @@ impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, const SLOT: us
 
 /// A stack dropped with callbacks never run says so, then drops them last
 /// registered first, the order `run` would have used.
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, const SLOT: usize> Drop
-    for Teardown<'a, N, R, C, SLOT>
+impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> Drop
+    for Teardown<'a, N, R, C, S>
 {
     fn drop(&mut self) {
         let pending = self.entries.iter().filter(|e| !e.is_finished()).count();

@@ -9,6 +9,7 @@ use crate::InlineTeardown;
 use crate::callback::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
+use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 
@@ -16,19 +17,19 @@ use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 ///
 /// Its registration methods are those of [`Teardown`], and behave the same
 /// but for joining this stage. Registrations made on the stack itself
-/// afterwards are not members. `SLOT` is the stack's inline slot size: `0`
+/// afterwards are not members. `S` is the stack's [`Storage`]: [`NoInline`]
 /// but on a stage of an [`InlineTeardown`], whose members may also be
 /// inline ([`push_inline`](Self::push_inline)).
-pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup, const SLOT: usize = 0> {
-    stack: &'t mut Teardown<'a, N, R, C, SLOT>,
+pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup, S: Storage = NoInline> {
+    stack: &'t mut Teardown<'a, N, R, C, S>,
     id: u32,
     members: usize,
 }
 
-impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usize>
-    Stage<'t, 'a, N, R, C, SLOT>
+impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Stage<'t, 'a, N, R, C, S>
 {
-    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, SLOT>, id: u32) -> Self {
+    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>, id: u32) -> Self {
         Stage {
             stack,
             id,
@@ -112,9 +113,13 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usi
         self.members += 1;
         Ok(registered)
     }
+}
 
-    /// Like [`InlineTeardown::push_inline`], joining this stage; only on a
-    /// stage of an [`InlineTeardown`] (on another stack it fails to compile).
+impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    Stage<'t, 'a, N, R, C, InlineSlots<SLOT>>
+{
+    /// Like [`InlineTeardown::push_inline`], joining this stage (of an
+    /// [`InlineTeardown`]).
     ///
     /// # Errors
     ///
@@ -172,8 +177,8 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, const SLOT: usi
     }
 }
 
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, const SLOT: usize> fmt::Debug
-    for Stage<'_, 'a, N, R, C, SLOT>
+impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Stage<'_, 'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stage")

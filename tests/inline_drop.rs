@@ -13,18 +13,24 @@ use core::time::Duration;
 use common::{DropToken, Drops, Journal, poll_noop, poll_once, yield_times};
 use teardown_stack::{InlineTeardown, Outcome};
 
-/// Pending `pendings` times, holding a borrow of its own state across each
-/// await (a self-referential future); fails if that state moved between
-/// polls.
+/// Pending `pendings` times, holding a shared and a mutable borrow of its
+/// own state across each await (a self-referential future); fails if that
+/// state moved between polls.
 async fn pinned_in_place(token: DropToken, pendings: usize) -> Result<(), &'static str> {
     let anchor = [7_u8; 8];
     let held = &anchor;
     let at = core::ptr::from_ref(held).addr();
+    let mut polls = 0_usize;
+    let counting = &mut polls;
     for _ in 0..pendings {
         yield_times(1).await;
+        *counting += 1;
         if core::ptr::from_ref(&anchor).addr() != at || held[0] != 7 {
             return Err("the future moved after it was polled");
         }
+    }
+    if polls != pendings {
+        return Err("lost a count");
     }
     drop(token);
     Ok(())

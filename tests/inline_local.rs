@@ -1,5 +1,6 @@
 //! A `LocalInlineTeardown` owns callbacks that are not `Send`; an
-//! `InlineTeardown` holds `Send` ones only and is `Send`, run included.
+//! `InlineTeardown` holds `Send` ones only and is `Send`, run included; a
+//! `Teardown`, which has no inline slots, stays `Unpin`.
 
 mod common;
 
@@ -61,4 +62,11 @@ fn an_inline_stack_runs_on_a_multi_threaded_executor() {
     .join()
     .unwrap();
     assert_eq!(completed, 1);
+}
+
+#[test]
+fn a_teardown_without_inline_slots_stays_unpin() {
+    fn assert_unpin<T: Unpin>() {}
+    assert_unpin::<teardown_stack::Teardown<'static, 4>>();
+    assert_unpin::<teardown_stack::LocalTeardown<'static, 4>>();
 }
