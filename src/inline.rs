@@ -7,7 +7,7 @@
 //! 1. An [`InlineFuture`] exists only in a stack whose [`Storage`] is
 //!    [`InlineSlots`] (a [`Teardown`] has [`NoInline`], whose slot type is
 //!    uninhabited), and such a stack can only be made as the field of an
-//!    [`InlineTeardown`](crate::InlineTeardown); the crate registers on and
+//!    [`InlineTeardown`]; the crate registers on and
 //!    runs that stack only through `Pin<&mut InlineTeardown>`
 //!    ([`InlineTeardown::stack`]). So the stack, and every entry in it, stays
 //!    at one address from the first poll of a callback until the
@@ -15,10 +15,9 @@
 //!    part-way.
 //! 2. Inside the stack, an entry whose slot holds an inline future is never
 //!    moved: the stack's `Drop` and a run's `finish` drop the future in place
-//!    ([`InlineFuture::clear`]) before they move the entry, and a run dropped
+//!    ([`InlineSlot::clear`]) before they move the entry, and a run dropped
 //!    part-way does not compact a stage that still holds one. Registering
 //!    appends to the `heapless::Vec` of entries and never moves the others.
-//!
 //! 3. A suspended future may hold borrows into itself, `&mut` ones too, while
 //!    the crate works on its entry. An [`InlineFuture`] is `!Unpin`, and so
 //!    are the entry, the stack and the `InlineTeardown` around it, so the
@@ -29,7 +28,7 @@
 //!    a reference to its bytes.
 //!
 //! A future is moved only when it is written into its buffer, before it was
-//! ever polled, and is dropped exactly once: by [`InlineFuture::clear`],
+//! ever polled, and is dropped exactly once: by [`InlineSlot::clear`],
 //! called when it finishes, times out or is skipped, or by `Drop`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -57,7 +56,7 @@ pub const INLINE_ALIGN: usize = 8;
 
 /// How a stack may store owned callbacks in its entries: [`NoInline`] (a
 /// [`Teardown`]) or [`InlineSlots`] (an
-/// [`InlineTeardown`](crate::InlineTeardown)). Sealed.
+/// [`InlineTeardown`]). Sealed.
 ///
 /// A type parameter rather than a slot size, so that only a stack with inline
 /// slots is `!Unpin`: a [`Teardown`] stays `Unpin`, as it always was.
@@ -72,7 +71,7 @@ pub trait Storage: sealed::Sealed {
 #[derive(Debug)]
 pub enum NoInline {}
 
-/// The storage of an [`InlineTeardown`](crate::InlineTeardown): each entry
+/// The storage of an [`InlineTeardown`]: each entry
 /// has an inline slot of `SLOT` bytes aligned to [`INLINE_ALIGN`].
 #[derive(Debug)]
 pub enum InlineSlots<const SLOT: usize> {}
@@ -204,14 +203,15 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
         let future = erase((&raw mut self.buffer).cast::<u8>());
         // SAFETY: `erase` is `Some`, so the buffer holds a live future of the
         // type `erase` was made for (written by `new`, not dropped since:
-        // `clear` takes `erase` before dropping it). The pointer comes from
-        // `&mut self.buffer`, so the mutable borrow is unique for the
-        // lifetime of `&mut self`; it is made through `&raw mut`, so no
-        // `&mut` to the bytes invalidates the future's borrows of itself
-        // (neither does `&mut self`: `Self` is `!Unpin`). Pinning: the future is never moved again
-        // until it is dropped in place, by the invariants in the module
-        // docs: the stack holding it is a field of a pinned `InlineTeardown`,
-        // and the crate never moves an entry that holds an inline future.
+        // `clear` takes `erase` before dropping it), at the buffer's start,
+        // aligned. The pointer is derived from `&mut self`, so no other
+        // access to the future happens while the returned borrow lives. It
+        // is made with `&raw mut`, so no reference to the bytes invalidates
+        // the future's borrows of itself (nor does `&mut self`: `Self` is
+        // `!Unpin`; module docs, invariant 3). Pinning: the future is never
+        // moved again until it is dropped in place (invariants 1 and 2): the
+        // stack holding it is a field of a pinned `InlineTeardown`, and the
+        // crate never moves an entry that holds a live inline future.
         Some(unsafe { Pin::new_unchecked(&mut *future) })
     }
 

@@ -33,7 +33,7 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// `S` says how owned callbacks may be stored in the stack's entries, and is
 /// always [`NoInline`] here: a stack that owns callbacks without a heap is an
 /// [`InlineTeardown`](crate::InlineTeardown), which wraps a `Teardown` with
-/// [`InlineSlots`](crate::InlineSlots) and keeps it pinned. Defaulted and
+/// [`InlineSlots`] and keeps it pinned. Defaulted and
 /// last, the parameter changes nothing for code that names
 /// `Teardown<'a, N, R, C>`.
 ///
