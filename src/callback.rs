@@ -9,6 +9,7 @@ use core::task::{Context, Poll};
 use alloc::boxed::Box;
 
 use crate::CleanupOutput;
+use crate::inline::{InlineSlot, NoInline, Storage};
 
 /// A cleanup future with its output erased, as the stack stores it.
 ///
@@ -61,6 +62,11 @@ pub trait Accepts<'a, F>: Cleanup + 'a {
     #[doc(hidden)]
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self>;
 
+    /// Erases a pointer to a future stored inline (the pointer is only
+    /// converted, never read).
+    #[doc(hidden)]
+    fn erase_raw(future: *mut F) -> *mut Self;
+
     /// Boxes and erases an owned future.
     #[cfg(feature = "alloc")]
     #[doc(hidden)]
@@ -73,6 +79,10 @@ where
     F::Output: CleanupOutput,
 {
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self> {
+        future
+    }
+
+    fn erase_raw(future: *mut F) -> *mut Self {
         future
     }
 
@@ -91,6 +101,10 @@ where
         future
     }
 
+    fn erase_raw(future: *mut F) -> *mut Self {
+        future
+    }
+
     #[cfg(feature = "alloc")]
     fn erase_boxed(future: F) -> Pin<Box<Self>> {
         Box::pin(future)
@@ -98,26 +112,45 @@ where
 }
 
 /// Where a registered callback lives.
-pub(crate) enum Slot<'a, C: ?Sized> {
+pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
     /// Pinned by the caller; the stack only borrows it.
     Borrowed(Pin<&'a mut C>),
     /// Owned by the stack.
     #[cfg(feature = "alloc")]
     Boxed(Pin<Box<C>>),
+    /// Owned by the stack, in place: never moved once polled (see
+    /// `crate::inline`).
+    Inline(S::Future<C>),
     /// Finished (a member of a stage whose siblings still run): its future
     /// is already dropped.
     Finished,
 }
 
-impl<'a, C: ?Sized + Cleanup + 'a> Slot<'a, C> {
+impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
     /// The future, unless it has finished.
     pub(crate) fn as_mut(&mut self) -> Option<Pin<&mut C>> {
         match self {
             Slot::Borrowed(future) => Some(future.as_mut()),
             #[cfg(feature = "alloc")]
             Slot::Boxed(future) => Some(future.as_mut()),
+            Slot::Inline(future) => future.as_pin_mut(),
             Slot::Finished => None,
         }
+    }
+}
+
+impl<C: ?Sized, S: Storage> Slot<'_, C, S> {
+    /// Drops an inline future where it lies, so that the slot may then be
+    /// moved; other slots are left as they are.
+    pub(crate) fn clear_inline(&mut self) {
+        if let Slot::Inline(future) = self {
+            future.clear();
+        }
+    }
+
+    /// Whether it holds an inline future that must not be moved.
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self, Slot::Inline(_))
     }
 }
 

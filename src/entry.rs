@@ -4,11 +4,12 @@ use core::time::Duration;
 
 use crate::Name;
 use crate::callback::Slot;
+use crate::inline::{NoInline, Storage};
 
 /// One registered callback.
-pub(crate) struct Entry<'a, C: ?Sized> {
+pub(crate) struct Entry<'a, C: ?Sized, S: Storage = NoInline> {
     pub(crate) name: Name,
-    pub(crate) slot: Slot<'a, C>,
+    pub(crate) slot: Slot<'a, C, S>,
     /// Callbacks with the same number, registered one after another, form a
     /// stage and run concurrently.
     pub(crate) stage: u32,
@@ -32,7 +33,7 @@ impl Started {
     }
 }
 
-impl<C: ?Sized> Entry<'_, C> {
+impl<C: ?Sized, S: Storage> Entry<'_, C, S> {
     pub(crate) fn is_finished(&self) -> bool {
         matches!(self.slot, Slot::Finished)
     }

@@ -57,6 +57,32 @@
 //! you pinned yourself ([`Teardown::push_pinned`]) and nothing is allocated at
 //! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`.
 //!
+//! An [`InlineTeardown`] owns its callbacks without a heap: each future is
+//! stored in its entry, in a slot of a fixed size (a const parameter), and
+//! one that does not fit fails to compile
+//! ([`InlineTeardown::push_inline`]) or is handed back
+//! ([`InlineTeardown::try_push_inline`]):
+//!
+//! ```
+//! use core::pin::pin;
+//! use teardown_stack::InlineTeardown;
+//!
+//! # futures_lite::future::block_on(async {
+//! // Up to 8 callbacks of up to 128 bytes each.
+//! let mut teardown = pin!(InlineTeardown::<8, 128>::new());
+//! teardown.as_mut().push_inline("store", async { /* ... */ }).unwrap();
+//! teardown.as_mut().push_inline("server", async { /* ... */ }).unwrap();
+//! assert!(teardown.as_mut().run().await.is_clean());
+//! # });
+//! ```
+//!
+//! # Unsafe code
+//!
+//! The crate denies `unsafe` code (`#![deny(unsafe_code)]`) except in one
+//! private module, `inline`, which stores and pins the futures of an
+//! [`InlineTeardown`]: every `unsafe` block there states why it is sound, and
+//! the test suite runs under Miri. Everything else is safe code.
+//!
 //! # `Send` or not
 //!
 //! [`Teardown`] holds `Send` callbacks and is `Send`; [`LocalTeardown`] holds
@@ -89,7 +115,7 @@
 //! callback's start and the final report at debug level.
 
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -106,6 +132,10 @@ mod callback;
 mod deferred;
 mod entry;
 mod error;
+// The only `unsafe` code of the crate: inline slots.
+#[allow(unsafe_code)]
+mod inline;
+mod inline_stack;
 mod isolate;
 mod message;
 mod name;
@@ -119,7 +149,9 @@ mod timer;
 mod wake;
 
 pub use callback::{Accepts, Cleanup};
-pub use error::Full;
+pub use error::{Full, InlineError};
+pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
+pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
 pub use name::Name;
 pub use output::CleanupOutput;

@@ -8,6 +8,7 @@ use core::time::Duration;
 
 use crate::callback::{Cleanup, Slot};
 use crate::entry::{Entry, Started};
+use crate::inline::{InlineSlot, NoInline, Storage};
 use crate::isolate;
 use crate::timer::Clock;
 use crate::wake::StageWakers;
@@ -20,11 +21,12 @@ use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
 /// Drive it with any executor, or poll it by hand. Dropping it part-way
 /// leaves the unfinished callbacks registered (see [`Teardown::run`]). Like
 /// most futures, it must not be polled again once it has completed: it
-/// panics if it is.
+/// panics if it is. `S` is the stack's [`Storage`]: [`NoInline`] but for the
+/// run of an [`InlineTeardown`](crate::InlineTeardown).
 #[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
-pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup> {
+pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage = NoInline> {
     /// Given back, as a borrow of its report, when the run completes.
-    stack: Option<&'s mut Teardown<'a, N, R, C>>,
+    stack: Option<&'s mut Teardown<'a, N, R, C, S>>,
     /// The overall budget asked for with `within`.
     within: Option<Duration>,
     /// Set on the first poll.
@@ -50,8 +52,10 @@ struct Current {
     wakers: Option<StageWakers>,
 }
 
-impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Run<'s, 'a, N, R, C> {
-    pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C>) -> Self {
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C, S>) -> Self {
         Run {
             stack: Some(stack),
             within: None,
@@ -62,7 +66,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Run<'s, 'a, N, 
     }
 }
 
-impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Run<'_, 'a, N, R, C> {
+impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_, 'a, N, R, C, S> {
     /// Gives the whole run at most `budget`, counted from its first poll.
     ///
     /// Each callback then gets the smaller of its own timeout and the time
@@ -77,7 +81,9 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Run<'_, 'a, N, R, C
     }
 }
 
-impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<'s, 'a, N, R, C> {
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Future
+    for Run<'s, 'a, N, R, C, S>
+{
     type Output = &'s Report<N>;
 
     /// # Panics
@@ -145,7 +151,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Future for Run<
 
 impl Current {
     /// The stage on top of `entries` (not empty).
-    fn top_of<C: ?Sized>(entries: &[Entry<'_, C>]) -> Self {
+    fn top_of<C: ?Sized, S: Storage>(entries: &[Entry<'_, C, S>]) -> Self {
         let id = entries[entries.len() - 1].stage;
         let members = entries.iter().rev().take_while(|e| e.stage == id).count();
         let base = entries.len() - members;
@@ -158,9 +164,9 @@ impl Current {
 
     /// Starts the members not started yet, top first, each with its budget;
     /// once the run's deadline has passed, skips them instead.
-    fn start<const N: usize, C: ?Sized>(
+    fn start<const N: usize, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C>],
+        members: &mut [Entry<'_, C, S>],
         report: &mut Report<N>,
         now: Option<Duration>,
         deadline: Option<Duration>,
@@ -190,9 +196,9 @@ impl Current {
 
     /// Polls the members that may make progress: with per-member wakers,
     /// only those woken since their last poll.
-    fn poll<const N: usize, R: Clock, C: ?Sized + Cleanup>(
+    fn poll<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C>],
+        members: &mut [Entry<'_, C, S>],
         report: &mut Report<N>,
         timer: &R,
         cx: &mut Context<'_>,
@@ -222,9 +228,9 @@ impl Current {
     /// The run's deadline matters here too: a member started by an earlier,
     /// interrupted run has a budget from that run, and this run's deadline
     /// must still bound it.
-    fn expire<const N: usize, C: ?Sized>(
+    fn expire<const N: usize, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C>],
+        members: &mut [Entry<'_, C, S>],
         report: &mut Report<N>,
         now: Option<Duration>,
         run_deadline: Option<Duration>,
@@ -292,23 +298,28 @@ fn poll_isolated<C: ?Sized + Cleanup>(
 /// Ends a callback: drops its future (a panic in its destructor is caught
 /// with `std`, and makes a completed callback count as panicked) and records
 /// it.
-fn finish<const N: usize, C: ?Sized>(
-    entry: &mut Entry<'_, C>,
+fn finish<const N: usize, C: ?Sized, S: Storage>(
+    entry: &mut Entry<'_, C, S>,
     report: &mut Report<N>,
     outcome: Outcome,
     now: Option<Duration>,
 ) {
     let name = entry.name;
-    let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
     // Dropping an owned future runs its destructor, which may panic; a
-    // borrowed one is its owner's to drop, so there is nothing to guard.
-    let dropped = match slot {
-        Slot::Borrowed(_) | Slot::Finished => Ok(()),
+    // borrowed one is its owner's to drop, so there is nothing to guard. An
+    // inline one is dropped where it lies, before its slot is moved.
+    let dropped = match &mut entry.slot {
+        Slot::Inline(future) => isolate::catch(|| future.clear()),
+        _ => Ok(()),
+    };
+    let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
+    let dropped = dropped.and(match slot {
+        Slot::Borrowed(_) | Slot::Inline(_) | Slot::Finished => Ok(()),
         #[cfg(feature = "alloc")]
         owned @ Slot::Boxed(_) => isolate::catch(move || {
             let _dropped = owned;
         }),
-    };
+    });
     let outcome = match dropped {
         Ok(()) => outcome,
         Err(panic) => {
@@ -326,17 +337,24 @@ fn finish<const N: usize, C: ?Sized>(
 }
 
 /// A run dropped part-way removes the stage members that had finished, so
-/// they no longer take room on the stack.
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Drop for Run<'_, 'a, N, R, C> {
+/// they no longer take room on the stack; unless that would move a member
+/// still holding an inline future, which must stay where it was polled: then
+/// the finished members keep their room until the stage completes.
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
+    for Run<'_, 'a, N, R, C, S>
+{
     fn drop(&mut self) {
-        if let (Some(stack), Some(_)) = (&mut self.stack, &self.stage) {
-            stack.entries.retain(|entry| !entry.is_finished());
+        if let (Some(stack), Some(stage)) = (&mut self.stack, &self.stage) {
+            let members = &stack.entries[stage.base..];
+            if !members.iter().any(|entry| entry.slot.is_inline()) {
+                stack.entries.retain(|entry| !entry.is_finished());
+            }
         }
     }
 }
 
-impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
-    for Run<'_, 'a, N, R, C>
+impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Run<'_, 'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Run")

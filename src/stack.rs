@@ -8,8 +8,9 @@ use crate::callback::{Accepts, Cleanup, Slot};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::entry::Entry;
+use crate::inline::{InlineFuture, InlineSlots, NoInline, Storage};
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
+use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, Stage};
 
 /// A LIFO stack of at most `N` async cleanup callbacks.
 ///
@@ -28,6 +29,13 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 /// `dyn Cleanup + Send`, takes `Send` callbacks only, which makes the stack
 /// and its run `Send` (runnable on a multi-threaded executor).
 /// [`LocalTeardown`] takes any callback and is `!Send`.
+///
+/// `S` says how owned callbacks may be stored in the stack's entries, and is
+/// always [`NoInline`] here: a stack that owns callbacks without a heap is an
+/// [`InlineTeardown`](crate::InlineTeardown), which wraps a `Teardown` with
+/// [`InlineSlots`] and keeps it pinned. Defaulted and
+/// last, the parameter changes nothing for code that names
+/// `Teardown<'a, N, R, C>`.
 ///
 /// Callbacks registered through one [`Stage`] run concurrently; stages (and
 /// callbacks registered on their own) run one after another, last first.
@@ -51,11 +59,16 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 /// assert_eq!(order, ["server", "db"]);
 /// assert_eq!(report.failed(), 1);
 /// ```
-pub struct Teardown<'a, const N: usize, R = NoTimer, C = dyn Cleanup + Send + 'a>
-where
+pub struct Teardown<
+    'a,
+    const N: usize,
+    R = NoTimer,
+    C = dyn Cleanup + Send + 'a,
+    S: Storage = NoInline,
+> where
     C: ?Sized + Cleanup,
 {
-    pub(crate) entries: heapless::Vec<Entry<'a, C>, N>,
+    pub(crate) entries: heapless::Vec<Entry<'a, C, S>, N>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     registered: u32,
     /// How many stages were ever opened: numbers stages.
@@ -111,18 +124,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// ```
     #[must_use]
     pub const fn with_timer(timer: R) -> Self {
-        Teardown {
-            entries: heapless::Vec::new(),
-            registered: 0,
-            stages: 0,
-            timer,
-            report: crate::Report::new(),
-        }
-    }
-
-    /// The stack's timer.
-    pub fn timer(&self) -> &R {
-        &self.timer
+        Self::empty(timer)
     }
 
     /// Opens a stage: the callbacks registered through it run concurrently,
@@ -151,12 +153,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     pub fn stage(&mut self) -> Stage<'_, 'a, N, R, C> {
         let stage = self.next_stage();
         Stage::new(self, stage)
-    }
-
-    fn next_stage(&mut self) -> u32 {
-        let stage = self.stages;
-        self.stages = self.stages.wrapping_add(1);
-        stage
     }
 
     /// Registers a future the caller has pinned; the stack borrows it and
@@ -196,23 +192,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         self.push_pinned_in(stage, name.into(), future)
     }
 
-    pub(crate) fn push_pinned_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        if self.is_full() {
-            return Err(Full::new(future, N));
-        }
-        Ok(self.insert(stage, name, Slot::Borrowed(C::erase_pinned(future))))
-    }
-
     /// Registers a future (an `async` block, the future of an `async fn`, or
     /// anything [`IntoFuture`]); the stack boxes and owns it.
     ///
@@ -236,25 +215,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     {
         let stage = self.next_stage();
         self.push_in(stage, name.into(), future)
-    }
-
-    #[cfg(feature = "alloc")]
-    pub(crate) fn push_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        if self.is_full() {
-            return Err(Full::new(future, N));
-        }
-        let boxed = C::erase_boxed(future.into_future());
-        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
     }
 
     /// Registers a closure that returns the cleanup future; it is called when
@@ -299,47 +259,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         self.push_fn_in(stage, name.into(), callback)
     }
 
-    #[cfg(feature = "alloc")]
-    pub(crate) fn push_fn_in<G, F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        if self.is_full() {
-            return Err(Full::new(callback, N));
-        }
-        let boxed = C::erase_boxed(Deferred::new(callback));
-        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
-    }
-
-    fn insert(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        slot: Slot<'a, C>,
-    ) -> Registered<'_, R> {
-        let entry = Entry {
-            name: Name::new(name, self.registered),
-            slot,
-            stage,
-            timeout: None,
-            started: None,
-        };
-        self.registered = self.registered.wrapping_add(1);
-        // Callers check `is_full` first, so there is always room here.
-        let pushed = self.entries.push(entry);
-        debug_assert!(pushed.is_ok(), "checked for room before");
-        let entry = self.entries.last_mut().expect("just pushed");
-        Registered::new(entry.name, &mut entry.timeout)
-    }
-
     /// Runs every registered callback, last registered first, and reports
     /// what happened.
     ///
@@ -373,6 +292,25 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
         Run::new(self)
     }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
+    /// An empty stack; with inline slots only inside an
+    /// [`InlineTeardown`](crate::InlineTeardown).
+    pub(crate) const fn empty(timer: R) -> Self {
+        Teardown {
+            entries: heapless::Vec::new(),
+            registered: 0,
+            stages: 0,
+            timer,
+            report: crate::Report::new(),
+        }
+    }
+
+    /// The stack's timer.
+    pub fn timer(&self) -> &R {
+        &self.timer
+    }
 
     /// How many callbacks are registered and not yet finished.
     #[must_use]
@@ -405,11 +343,144 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     }
 
     /// The entries not finished, top first.
-    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C>> + '_ {
+    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C, S>> + '_ {
         self.entries
             .iter()
             .rev()
             .filter(|entry| !entry.is_finished())
+    }
+
+    pub(crate) fn next_stage(&mut self) -> u32 {
+        let stage = self.stages;
+        self.stages = self.stages.wrapping_add(1);
+        stage
+    }
+
+    pub(crate) fn push_pinned_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: Pin<&'a mut F>,
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        if self.is_full() {
+            return Err(Full::new(future, N));
+        }
+        Ok(self.insert(stage, name, Slot::Borrowed(C::erase_pinned(future))))
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn push_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        if self.is_full() {
+            return Err(Full::new(future, N));
+        }
+        let boxed = C::erase_boxed(future.into_future());
+        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
+    }
+
+    #[cfg(feature = "alloc")]
+    pub(crate) fn push_fn_in<G, F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        callback: G,
+    ) -> Result<Registered<'_, R>, Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, Deferred<G, F>>,
+    {
+        if self.is_full() {
+            return Err(Full::new(callback, N));
+        }
+        let boxed = C::erase_boxed(Deferred::new(callback));
+        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
+    }
+
+    fn insert(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        slot: Slot<'a, C, S>,
+    ) -> Registered<'_, R> {
+        let entry = Entry {
+            name: Name::new(name, self.registered),
+            slot,
+            stage,
+            timeout: None,
+            started: None,
+        };
+        self.registered = self.registered.wrapping_add(1);
+        // Callers check `is_full` first, so there is always room here.
+        let pushed = self.entries.push(entry);
+        debug_assert!(pushed.is_ok(), "checked for room before");
+        let entry = self.entries.last_mut().expect("just pushed");
+        Registered::new(entry.name, &mut entry.timeout)
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    Teardown<'a, N, R, C, InlineSlots<SLOT>>
+{
+    /// Registers `future` in an inline slot; see
+    /// [`InlineTeardown::push_inline`](crate::InlineTeardown::push_inline).
+    pub(crate) fn push_inline_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        if self.is_full() {
+            return Err(Full::new(future, N));
+        }
+        let stored = InlineFuture::new_checked(future.into_future());
+        Ok(self.insert(stage, name, Slot::Inline(stored)))
+    }
+
+    /// Registers `future` in an inline slot if it fits; see
+    /// [`InlineTeardown::try_push_inline`](crate::InlineTeardown::try_push_inline).
+    pub(crate) fn try_push_inline_in<F>(
+        &mut self,
+        stage: u32,
+        name: Option<&'static str>,
+        future: F,
+    ) -> Result<Registered<'_, R>, InlineError<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        if !InlineFuture::<C, SLOT>::fits::<F::IntoFuture>() {
+            return Err(InlineError::does_not_fit::<F::IntoFuture>(future, SLOT));
+        }
+        if self.is_full() {
+            return Err(InlineError::Full(Full::new(future, N)));
+        }
+        let stored = match InlineFuture::new(future.into_future()) {
+            Ok(stored) => stored,
+            Err(_) => unreachable!("checked that it fits"),
+        };
+        Ok(self.insert(stage, name, Slot::Inline(stored)))
     }
 }
 
@@ -435,9 +506,9 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
 
 /// Lists the names of unfinished callbacks, top of the stack first, as
 /// `"a", #1, "b"`.
-struct NameList<'e, 'a, C: ?Sized>(&'e [Entry<'a, C>]);
+pub(crate) struct NameList<'e, 'a, C: ?Sized, S: Storage>(pub(crate) &'e [Entry<'a, C, S>]);
 
-impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
+impl<C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
         for (i, entry) in pending.enumerate() {
@@ -450,7 +521,7 @@ impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
     }
 }
 
-impl<C: ?Sized> fmt::Debug for NameList<'_, '_, C> {
+impl<C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
             .entries(
@@ -464,8 +535,8 @@ impl<C: ?Sized> fmt::Debug for NameList<'_, '_, C> {
     }
 }
 
-impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
-    for Teardown<'a, N, R, C>
+impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Teardown<'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Teardown")
@@ -478,7 +549,9 @@ impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
 
 /// A stack dropped with callbacks never run says so, then drops them last
 /// registered first, the order `run` would have used.
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, R, C> {
+impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> Drop
+    for Teardown<'a, N, R, C, S>
+{
     fn drop(&mut self) {
         let pending = self.entries.iter().filter(|e| !e.is_finished()).count();
         if pending == 0 {
@@ -488,6 +561,11 @@ impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, R
             "teardown stack dropped with {pending} callback(s) never finished: {}",
             NameList(&self.entries)
         );
-        while self.entries.pop().is_some() {}
+        // An inline future is dropped where it lies before its entry moves
+        // out of the vector.
+        while let Some(entry) = self.entries.last_mut() {
+            entry.slot.clear_inline();
+            self.entries.pop();
+        }
     }
 }

@@ -1,30 +1,35 @@
 //! A stage: callbacks that run concurrently, as one layer of the stack.
 
 use core::fmt;
-use core::future::Future;
-#[cfg(feature = "alloc")]
-use core::future::IntoFuture;
+use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
+#[cfg(doc)]
+use crate::InlineTeardown;
 use crate::callback::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
+use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, Registered, Teardown};
+use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 
 /// Registers callbacks that run concurrently; see [`Teardown::stage`].
 ///
 /// Its registration methods are those of [`Teardown`], and behave the same
 /// but for joining this stage. Registrations made on the stack itself
-/// afterwards are not members.
-pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup> {
-    stack: &'t mut Teardown<'a, N, R, C>,
+/// afterwards are not members. `S` is the stack's [`Storage`]: [`NoInline`]
+/// but on a stage of an [`InlineTeardown`], whose members may also be
+/// inline ([`push_inline`](Self::push_inline)).
+pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup, S: Storage = NoInline> {
+    stack: &'t mut Teardown<'a, N, R, C, S>,
     id: u32,
     members: usize,
 }
 
-impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Stage<'t, 'a, N, R, C> {
-    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C>, id: u32) -> Self {
+impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Stage<'t, 'a, N, R, C, S>
+{
+    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>, id: u32) -> Self {
         Stage {
             stack,
             id,
@@ -110,7 +115,71 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Stage<'t, 'a, N
     }
 }
 
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> fmt::Debug for Stage<'_, 'a, N, R, C> {
+impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    Stage<'t, 'a, N, R, C, InlineSlots<SLOT>>
+{
+    /// Like [`InlineTeardown::push_inline`], joining this stage (of an
+    /// [`InlineTeardown`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the future when the stack is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::pin::pin;
+    /// use teardown_stack::InlineTeardown;
+    ///
+    /// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
+    /// let mut clients = teardown.as_mut().stage();
+    /// clients.push_inline("a", async {}).unwrap();
+    /// clients.push_inline("b", async {}).unwrap();
+    /// let report = futures_lite::future::block_on(teardown.run());
+    /// assert_eq!(report.completed(), 2);
+    /// ```
+    pub fn push_inline<F>(
+        &mut self,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let registered = self.stack.push_inline_in(self.id, name.into(), future)?;
+        self.members += 1;
+        Ok(registered)
+    }
+
+    /// Like [`InlineTeardown::try_push_inline`], joining this stage.
+    ///
+    /// # Errors
+    ///
+    /// [`InlineError::DoesNotFit`] with the future when it does not fit an
+    /// inline slot, [`InlineError::Full`] when the stack is full.
+    pub fn try_push_inline<F>(
+        &mut self,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<Registered<'_, R>, InlineError<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let registered = self
+            .stack
+            .try_push_inline_in(self.id, name.into(), future)?;
+        self.members += 1;
+        Ok(registered)
+    }
+}
+
+impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Stage<'_, 'a, N, R, C, S>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stage")
             .field("id", &self.id)

@@ -158,3 +158,31 @@ impl Drop for DropGuard {
         self.1.record(format!("dropped {}", self.0));
     }
 }
+
+/// Counts drops of the tokens it hands out, from any thread.
+#[derive(Clone, Default)]
+pub struct Drops(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drops {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A token that adds one to the count when dropped.
+    pub fn token(&self) -> DropToken {
+        DropToken(Arc::clone(&self.0))
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Adds one to its [`Drops`] when dropped.
+pub struct DropToken(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for DropToken {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,262 @@
+//! Owned callbacks without a heap: a future stored in a fixed-size buffer
+//! inside its stack entry.
+//!
+//! This is the only module of the crate with `unsafe` code. It relies on
+//! these invariants, which the rest of the crate keeps:
+//!
+//! 1. An [`InlineFuture`] exists only in a stack whose [`Storage`] is
+//!    [`InlineSlots`] (a [`Teardown`] has [`NoInline`], whose slot type is
+//!    uninhabited), and such a stack can only be made as the field of an
+//!    [`InlineTeardown`]; the crate registers on and
+//!    runs that stack only through `Pin<&mut InlineTeardown>`
+//!    ([`InlineTeardown::stack`]). So the stack, and every entry in it, stays
+//!    at one address from the first poll of a callback until the
+//!    `InlineTeardown` is dropped, even when a run is leaked (`mem::forget`)
+//!    part-way.
+//! 2. Inside the stack, an entry whose slot holds an inline future is never
+//!    moved: the stack's `Drop` and a run's `finish` drop the future in place
+//!    ([`InlineSlot::clear`]) before they move the entry, and a run dropped
+//!    part-way does not compact a stage that still holds one. Registering
+//!    appends to the `heapless::Vec` of entries and never moves the others.
+//! 3. A suspended future may hold borrows into itself, `&mut` ones too, while
+//!    the crate works on its entry. An [`InlineFuture`] is `!Unpin`, and so
+//!    are the entry, the stack and the `InlineTeardown` around it, so the
+//!    `&mut` references the crate takes to them are not assumed unique (no
+//!    `noalias`); its buffer is an `UnsafeCell`, so the shared references the
+//!    crate takes (to count or name the entries) do not assume its bytes
+//!    frozen. The buffer is reached through raw pointers only, never through
+//!    a reference to its bytes.
+//!
+//! A future is moved only when it is written into its buffer, before it was
+//! ever polled, and is dropped exactly once: by [`InlineSlot::clear`],
+//! called when it finishes, times out or is skipped, or by `Drop`.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+use core::cell::UnsafeCell;
+use core::convert::Infallible;
+use core::marker::{PhantomData, PhantomPinned};
+use core::mem::{MaybeUninit, align_of, size_of};
+use core::pin::Pin;
+
+use crate::callback::{Accepts, Cleanup};
+use crate::{InlineTeardown, Teardown};
+
+/// The alignment of an inline slot, in bytes: a future registered with
+/// [`InlineTeardown::push_inline`] may need at most this alignment.
+///
+/// Eight bytes is the alignment of `u64`, `f64` and `Duration` on every
+/// target the crate builds for, and what a stack entry needs anyway, so an
+/// inline slot adds no padding. A future that holds a `u128` on x86-64 or
+/// aarch64, or an over-aligned type, needs more: box it
+/// ([`InlineTeardown::push`]) or pin it yourself
+/// ([`InlineTeardown::push_pinned`]).
+pub const INLINE_ALIGN: usize = 8;
+
+/// How a stack may store owned callbacks in its entries: [`NoInline`] (a
+/// [`Teardown`]) or [`InlineSlots`] (an
+/// [`InlineTeardown`]). Sealed.
+///
+/// A type parameter rather than a slot size, so that only a stack with inline
+/// slots is `!Unpin`: a [`Teardown`] stays `Unpin`, as it always was.
+pub trait Storage: sealed::Sealed {
+    /// What an inline slot holds.
+    #[doc(hidden)]
+    type Future<C: ?Sized>: InlineSlot<C>;
+}
+
+/// The storage of a [`Teardown`]: no inline slots, so owned callbacks are
+/// boxed.
+#[derive(Debug)]
+pub enum NoInline {}
+
+/// The storage of an [`InlineTeardown`]: each entry
+/// has an inline slot of `SLOT` bytes aligned to [`INLINE_ALIGN`].
+#[derive(Debug)]
+pub enum InlineSlots<const SLOT: usize> {}
+
+impl Storage for NoInline {
+    type Future<C: ?Sized> = Infallible;
+}
+
+impl<const SLOT: usize> Storage for InlineSlots<SLOT> {
+    type Future<C: ?Sized> = InlineFuture<C, SLOT>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::NoInline {}
+    impl<const SLOT: usize> Sealed for super::InlineSlots<SLOT> {}
+}
+
+/// An inline slot's contents, as the rest of the crate uses them.
+pub trait InlineSlot<C: ?Sized> {
+    /// The future, pinned where it lies; `None` once it was dropped.
+    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>>;
+
+    /// Drops the future in place, once; later calls do nothing.
+    fn clear(&mut self);
+}
+
+/// A stack without inline slots never has one to poll or drop.
+impl<C: ?Sized> InlineSlot<C> for Infallible {
+    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>> {
+        match *self {}
+    }
+
+    fn clear(&mut self) {
+        match *self {}
+    }
+}
+
+/// `SLOT` bytes aligned to [`INLINE_ALIGN`], in an `UnsafeCell`: the crate
+/// reads entries through shared references (to count or name them) while a
+/// future in one may hold a `&mut` into itself; the cell tells the compiler
+/// that bytes behind a shared reference may still change (module docs,
+/// invariant 3).
+#[repr(C, align(8))]
+struct Buffer<const SLOT: usize>(UnsafeCell<[MaybeUninit<u8>; SLOT]>);
+
+const _: () = assert!(align_of::<Buffer<0>>() == INLINE_ALIGN);
+
+/// A type-erased future of at most `SLOT` bytes, stored in place.
+pub struct InlineFuture<C: ?Sized, const SLOT: usize> {
+    /// Turns the buffer's address into a pointer to the erased future;
+    /// `None` once the future was dropped.
+    erase: Option<fn(*mut u8) -> *mut C>,
+    buffer: Buffer<SLOT>,
+    /// Owns a `C`: `Send` exactly when `C` is (`dyn Cleanup + Send` or
+    /// `dyn Cleanup`), like the boxed and borrowed slots.
+    owns: PhantomData<C>,
+    /// The future may point into itself (module docs, invariant 3).
+    _pinned: PhantomPinned,
+}
+
+/// Erases a future of type `F` stored at `ptr`.
+fn erase<'a, C, F>(ptr: *mut u8) -> *mut C
+where
+    C: ?Sized + Accepts<'a, F>,
+{
+    C::erase_raw(ptr.cast::<F>())
+}
+
+impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
+    /// Whether a future of type `F` fits a slot: at most `SLOT` bytes,
+    /// aligned to at most [`INLINE_ALIGN`].
+    pub(crate) const fn fits<F>() -> bool {
+        size_of::<F>() <= SLOT && align_of::<F>() <= INLINE_ALIGN
+    }
+
+    /// Stores `future`, or hands it back if it does not fit.
+    pub(crate) fn new<'a, F>(future: F) -> Result<Self, F>
+    where
+        C: Accepts<'a, F>,
+    {
+        if !Self::fits::<F>() {
+            return Err(future);
+        }
+        let buffer = Buffer(UnsafeCell::new([MaybeUninit::uninit(); SLOT]));
+        // SAFETY: the pointer is to the start of `buffer`, which is valid for
+        // writes of `SLOT` bytes and aligned to `INLINE_ALIGN`; `fits` checked
+        // above that `F` is no larger and no more aligned than that. The
+        // buffer is uninitialised, so nothing is overwritten without being
+        // dropped. Moving the buffer into `Self` below copies the future's
+        // bytes (provenance included, as `MaybeUninit<u8>`), which is fine:
+        // it was never polled, so nothing points into it.
+        unsafe { buffer.0.get().cast::<F>().write(future) };
+        Ok(InlineFuture {
+            erase: Some(erase::<C, F>),
+            buffer,
+            owns: PhantomData,
+            _pinned: PhantomPinned,
+        })
+    }
+
+    /// Stores `future`; fails to compile if it does not fit.
+    pub(crate) fn new_checked<'a, F>(future: F) -> Self
+    where
+        C: Accepts<'a, F>,
+    {
+        const {
+            assert!(
+                size_of::<F>() <= SLOT,
+                "this future is larger than the stack's inline slot (`SLOT` bytes): \
+                 raise `SLOT`, or use `try_push_inline`, `push` or `push_pinned`"
+            );
+            assert!(
+                align_of::<F>() <= INLINE_ALIGN,
+                "this future needs a stricter alignment than an inline slot's \
+                 (`INLINE_ALIGN`, 8 bytes): use `push` or `push_pinned`"
+            );
+        }
+        match Self::new(future) {
+            Ok(stored) => stored,
+            Err(_) => unreachable!("checked at compile time"),
+        }
+    }
+}
+
+impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
+    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>> {
+        let erase = self.erase?;
+        let future = erase((&raw mut self.buffer).cast::<u8>());
+        // SAFETY: `erase` is `Some`, so the buffer holds a live future of the
+        // type `erase` was made for (written by `new`, not dropped since:
+        // `clear` takes `erase` before dropping it), at the buffer's start,
+        // aligned. The pointer is derived from `&mut self`, so no other
+        // access to the future happens while the returned borrow lives. It
+        // is made with `&raw mut`, so no reference to the bytes invalidates
+        // the future's borrows of itself (nor does `&mut self`: `Self` is
+        // `!Unpin`; module docs, invariant 3). Pinning: the future is never
+        // moved again until it is dropped in place (invariants 1 and 2): the
+        // stack holding it is a field of a pinned `InlineTeardown`, and the
+        // crate never moves an entry that holds a live inline future.
+        Some(unsafe { Pin::new_unchecked(&mut *future) })
+    }
+
+    /// If its destructor panics, the future counts as dropped all the same.
+    fn clear(&mut self) {
+        let Some(erase) = self.erase.take() else {
+            return;
+        };
+        let future = erase((&raw mut self.buffer).cast::<u8>());
+        // SAFETY: `erase` was `Some`, so the buffer holds a live future of the
+        // type `erase` was made for, valid and aligned (see `as_pin_mut`).
+        // `erase` is `None` from here on, so it is dropped only this once,
+        // even if its destructor unwinds, and never used again. It is
+        // dropped where it lies, so a pinned future is not moved first.
+        unsafe { core::ptr::drop_in_place(future) };
+    }
+}
+
+impl<C: ?Sized, const SLOT: usize> core::fmt::Debug for InlineFuture<C, SLOT> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("InlineFuture")
+            .field("slot", &SLOT)
+            .field("live", &self.erase.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: ?Sized, const SLOT: usize> Drop for InlineFuture<C, SLOT> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R, C> InlineTeardown<'a, N, SLOT, R, C>
+where
+    C: ?Sized + Cleanup + 'a,
+{
+    /// The stack inside, for registering and running.
+    pub(crate) fn stack(self: Pin<&mut Self>) -> &mut Teardown<'a, N, R, C, InlineSlots<SLOT>> {
+        // SAFETY: the `InlineTeardown` is pinned and `!Unpin` (it holds
+        // `PhantomPinned`s), so it stays where it is until dropped. The stack
+        // inside is handed only to crate code (registration, `Stage`, `Run`),
+        // which never moves the stack out nor moves an entry that holds an
+        // inline future (module docs, invariant 2); the reference never
+        // reaches the user.
+        unsafe { &mut self.get_unchecked_mut().stack }
+    }
+}

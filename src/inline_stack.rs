@@ -1,0 +1,371 @@
+//! A stack that owns its callbacks without a heap, each in an inline slot.
+
+use core::fmt;
+use core::future::{Future, IntoFuture};
+use core::marker::PhantomPinned;
+use core::pin::Pin;
+
+use crate::callback::{Accepts, Cleanup};
+#[cfg(feature = "alloc")]
+use crate::deferred::Deferred;
+use crate::inline::InlineSlots;
+use crate::name::Name;
+use crate::timer::Clock;
+use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, Teardown};
+
+/// A LIFO stack of at most `N` callbacks that owns them without a heap: each
+/// future is stored in its entry, in a slot of `SLOT` bytes aligned to
+/// [`INLINE_ALIGN`](crate::INLINE_ALIGN).
+///
+/// It is a [`Teardown`] with the same behaviour (order, stages, isolation,
+/// timeouts, report), plus [`push_inline`](Self::push_inline). The futures
+/// are polled where they lie, so the stack must not move once a run has
+/// begun: it is `!Unpin`, and is registered on and run through
+/// `Pin<&mut Self>`. Pin it with [`core::pin::pin!`] on the stack, or with
+/// `Box::pin`, and reborrow with `.as_mut()`.
+///
+/// Registering a future that is larger than `SLOT` bytes or more aligned
+/// than `INLINE_ALIGN` fails to compile; [`try_push_inline`](Self::try_push_inline)
+/// hands it back instead. A stack takes about `N * SLOT` bytes more than a
+/// [`Teardown`]: size `SLOT` for your largest cleanup future
+/// (`core::mem::size_of_val(&future)`).
+///
+/// `C` is `dyn Cleanup + Send` (the default: `Send` callbacks only, and the
+/// stack is `Send`) or `dyn Cleanup` ([`LocalInlineTeardown`]).
+///
+/// A run dropped part-way leaves its unfinished callbacks registered, and a
+/// later run resumes them, as for a [`Teardown`]. Dropping the stack drops
+/// the callbacks it still holds, in place, last registered first.
+///
+/// # Examples
+///
+/// ```
+/// use core::pin::pin;
+/// use teardown_stack::InlineTeardown;
+///
+/// async fn close(what: &'static str) -> Result<(), &'static str> {
+///     let _ = what;
+///     Ok(())
+/// }
+///
+/// // Four callbacks of up to 64 bytes each, no allocator needed.
+/// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
+/// teardown.as_mut().push_inline("store", close("store")).unwrap();
+/// teardown.as_mut().push_inline("radio", async { Err::<(), _>("no ack") }).unwrap();
+///
+/// let report = futures_lite::future::block_on(teardown.as_mut().run());
+/// assert_eq!(report.records()[0].name(), "radio");
+/// assert_eq!(report.failed(), 1);
+/// ```
+///
+/// A future larger than the slot does not compile:
+///
+/// ```compile_fail,E0080
+/// use core::pin::pin;
+/// use teardown_stack::InlineTeardown;
+///
+/// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
+/// let buffer = [0_u8; 128];
+/// teardown.as_mut().push_inline("big", async move { drop(buffer) });
+/// ```
+///
+/// nor does one that needs more alignment than `INLINE_ALIGN`:
+///
+/// ```compile_fail,E0080
+/// use core::pin::pin;
+/// use teardown_stack::InlineTeardown;
+///
+/// #[repr(align(16))]
+/// struct Aligned(u8);
+///
+/// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
+/// let aligned = Aligned(0);
+/// teardown.as_mut().push_inline("aligned", async move { drop(aligned) });
+/// ```
+///
+/// and neither does a stack without room for any (`SLOT == 0`):
+///
+/// ```compile_fail,E0080
+/// let teardown = teardown_stack::InlineTeardown::<4, 0>::new();
+/// ```
+pub struct InlineTeardown<
+    'a,
+    const N: usize,
+    const SLOT: usize,
+    R = NoTimer,
+    C = dyn Cleanup + Send + 'a,
+> where
+    C: ?Sized + Cleanup,
+{
+    /// Never moved once pinned; reached only through `Pin<&mut Self>`.
+    pub(crate) stack: Teardown<'a, N, R, C, InlineSlots<SLOT>>,
+    _pinned: PhantomPinned,
+}
+
+/// An [`InlineTeardown`] that also holds callbacks that are not `Send`; it
+/// and its run are then `!Send`.
+///
+/// # Examples
+///
+/// ```
+/// use core::pin::pin;
+/// use std::rc::Rc;
+/// use teardown_stack::LocalInlineTeardown;
+///
+/// let shared = Rc::new(());
+/// let held = Rc::clone(&shared);
+/// let mut teardown = pin!(LocalInlineTeardown::<2, 32>::new());
+/// teardown.as_mut().push_inline("rc", async move { drop(held) }).unwrap();
+/// futures_lite::future::block_on(teardown.run());
+/// assert_eq!(Rc::strong_count(&shared), 1);
+/// ```
+pub type LocalInlineTeardown<'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    InlineTeardown<'a, N, SLOT, R, dyn Cleanup + 'a>;
+
+impl<'a, const N: usize, const SLOT: usize, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, NoTimer, C>
+{
+    /// An empty stack without a timer.
+    ///
+    /// Fails to compile if `SLOT` is `0`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self::with_timer(NoTimer)
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// An empty stack whose timeouts, deadlines and timings use `timer`;
+    /// see [`Teardown::with_timer`].
+    ///
+    /// Fails to compile if `SLOT` is `0`.
+    #[must_use]
+    pub const fn with_timer(timer: R) -> Self {
+        const {
+            assert!(
+                SLOT > 0,
+                "an `InlineTeardown` needs `SLOT > 0` bytes per slot"
+            );
+        }
+        InlineTeardown {
+            stack: Teardown::empty(timer),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// The stack's timer.
+    pub fn timer(&self) -> &R {
+        self.stack.timer()
+    }
+
+    /// Registers a future (an `async` block, the future of an `async fn`, or
+    /// anything [`IntoFuture`]); the stack owns it, in an inline slot, and
+    /// allocates nothing.
+    ///
+    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+    /// `&'static str`, or `None` for the default name (see [`Name`]).
+    /// Fails to compile if the future is larger than `SLOT` bytes or needs
+    /// an alignment above [`INLINE_ALIGN`](crate::INLINE_ALIGN) (see the
+    /// [type's documentation](Self)); use
+    /// [`try_push_inline`](Self::try_push_inline) to get it back instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    pub fn push_inline<F>(
+        self: Pin<&mut Self>,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        stack.push_inline_in(stage, name.into(), future)
+    }
+
+    /// Like [`push_inline`](Self::push_inline), but a future that does not
+    /// fit an inline slot is handed back instead of failing to compile.
+    ///
+    /// # Errors
+    ///
+    /// [`InlineError::DoesNotFit`] with `future` when it is larger than
+    /// `SLOT` bytes or more aligned than [`INLINE_ALIGN`](crate::INLINE_ALIGN);
+    /// [`InlineError::Full`] with `future` when the stack holds `N`
+    /// callbacks. Either way it is untouched.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::pin::pin;
+    /// use teardown_stack::InlineTeardown;
+    ///
+    /// let mut teardown = pin!(InlineTeardown::<2, 16>::new());
+    /// let state = [1_u8; 100];
+    /// let cleanup = async move { drop(state) };
+    /// if let Err(error) = teardown.as_mut().try_push_inline("big", cleanup) {
+    ///     // Too big for 16 bytes: box it instead.
+    ///     teardown.as_mut().push("big", error.into_inner()).unwrap();
+    /// }
+    /// assert_eq!(teardown.len(), 1);
+    /// ```
+    pub fn try_push_inline<F>(
+        self: Pin<&mut Self>,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<Registered<'_, R>, InlineError<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        stack.try_push_inline_in(stage, name.into(), future)
+    }
+
+    /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
+    /// caller pinned.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+    pub fn push_pinned<F>(
+        self: Pin<&mut Self>,
+        name: impl Into<Option<&'static str>>,
+        future: Pin<&'a mut F>,
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        stack.push_pinned_in(stage, name.into(), future)
+    }
+
+    /// Like [`Teardown::push`]: boxes the future.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push<F>(
+        self: Pin<&mut Self>,
+        name: impl Into<Option<&'static str>>,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        stack.push_in(stage, name.into(), future)
+    }
+
+    /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
+    /// comes.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the closure, uncalled, when the stack holds `N`
+    /// callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push_fn<G, F>(
+        self: Pin<&mut Self>,
+        name: impl Into<Option<&'static str>>,
+        callback: G,
+    ) -> Result<Registered<'_, R>, Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, Deferred<G, F>>,
+    {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        stack.push_fn_in(stage, name.into(), callback)
+    }
+
+    /// Opens a stage, as [`Teardown::stage`]; its members may be inline
+    /// ([`Stage::push_inline`]).
+    pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, InlineSlots<SLOT>> {
+        let stack = self.stack();
+        let stage = stack.next_stage();
+        Stage::new(stack, stage)
+    }
+
+    /// Runs every registered callback, last registered first, and reports
+    /// what happened; see [`Teardown::run`], which it behaves like, a run
+    /// dropped part-way included.
+    pub fn run(self: Pin<&mut Self>) -> Run<'_, 'a, N, R, C, InlineSlots<SLOT>> {
+        Run::new(self.stack())
+    }
+
+    /// How many callbacks are registered and not yet finished.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// Whether no callback is registered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// Whether the stack holds `N` callbacks, so the next registration fails.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.stack.is_full()
+    }
+
+    /// The most callbacks the stack holds: `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The size of an inline slot in bytes: `SLOT`.
+    #[must_use]
+    pub const fn slot_size(&self) -> usize {
+        SLOT
+    }
+
+    /// The names of the registered callbacks, in the order they will run
+    /// (last registered first).
+    pub fn names(&self) -> impl Iterator<Item = Name> + '_ {
+        self.stack.names()
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock + Default, C: ?Sized + Cleanup + 'a> Default
+    for InlineTeardown<'a, N, SLOT, R, C>
+{
+    fn default() -> Self {
+        Self::with_timer(R::default())
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
+    for InlineTeardown<'a, N, SLOT, R, C>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InlineTeardown")
+            .field("capacity", &N)
+            .field("slot", &SLOT)
+            .field("pending", &crate::stack::NameList(&self.stack.entries))
+            .field("timer", &self.stack.timer)
+            .finish()
+    }
+}

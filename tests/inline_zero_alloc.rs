@@ -1,0 +1,168 @@
+//! The inline path allocates nothing: register owned callbacks (inline, in
+//! a stage, and a borrowed one beside them), interrupt a run, resume it and
+//! read the report with a counting allocator watching. CI runs this file with
+//! `--no-default-features` too, where the crate has no allocator at all.
+//!
+//! No logger is installed in this test binary, so the crate's log lines
+//! (a failed callback's warning) are never formatted.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod common;
+
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+
+use common::yield_times;
+use teardown_stack::{InlineTeardown, Outcome};
+
+/// Counts the allocations made on the current thread while counting is on.
+struct Counting;
+
+thread_local! {
+    // `const` initialisers with no destructor: touching them never allocates.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
+}
+
+// SAFETY: every method forwards to `System` with the caller's own arguments,
+// so `System` upholds the `GlobalAlloc` contract; counting only touches
+// thread-locals that never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded as is; the caller upholds `alloc_zeroed`'s contract.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: forwarded as is; `ptr` came from `System` through us.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is; `ptr` came from `System` through us.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f` and returns its output with the allocations it made on this
+/// thread.
+fn allocations_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    let out = f();
+    COUNTING.with(|c| c.set(false));
+    (out, ALLOCATIONS.with(Cell::get))
+}
+
+#[test]
+fn the_counter_counts() {
+    let (_, counted) = allocations_in(|| drop(std::hint::black_box(Box::new(7_u64))));
+    assert_eq!(counted, 1);
+}
+
+/// Without a stage: allocates nothing whatever the features.
+#[test]
+fn register_interrupt_resume_and_report_allocate_nothing() {
+    scenario(false);
+}
+
+/// With a stage: allocates nothing without `alloc` (with it, a stage of
+/// several members gets a waker per member, which is boxed).
+#[cfg(not(feature = "alloc"))]
+#[test]
+fn a_stage_of_inline_members_allocates_nothing_without_alloc() {
+    scenario(true);
+}
+
+fn scenario(with_stage: bool) {
+    assert_eq!(
+        log::max_level(),
+        log::LevelFilter::Off,
+        "a logger in this binary would make log lines that may allocate"
+    );
+
+    let ((counts, radio_failed, interrupted_left), counted) = allocations_in(|| {
+        let display = pin!(async {});
+        let mut teardown = pin!(InlineTeardown::<6, 64>::new());
+        teardown
+            .as_mut()
+            .push_inline("store", async { yield_times(3).await })
+            .unwrap();
+        let radio = |name: &'static str| async move {
+            yield_times(2).await;
+            if name == "radio-b" {
+                Err::<(), &'static str>("radio did not ack")
+            } else {
+                Ok(())
+            }
+        };
+        if with_stage {
+            let mut radios = teardown.as_mut().stage();
+            for name in ["radio-a", "radio-b"] {
+                radios.push_inline(name, radio(name)).unwrap();
+            }
+        } else {
+            for name in ["radio-a", "radio-b"] {
+                teardown.as_mut().push_inline(name, radio(name)).unwrap();
+            }
+        }
+        teardown.as_mut().push_pinned(None, display).unwrap();
+
+        let mut cx = Context::from_waker(Waker::noop());
+        {
+            // Interrupted part-way, inside the stage.
+            let mut run = pin!(teardown.as_mut().run());
+            for _ in 0..2 {
+                assert!(run.as_mut().poll(&mut cx).is_pending());
+            }
+        }
+        let interrupted_left = teardown.len();
+
+        let mut run = pin!(teardown.as_mut().run());
+        let mut polls = 0;
+        let report = loop {
+            polls += 1;
+            assert!(polls < 1_000, "the run never completed");
+            if let Poll::Ready(report) = run.as_mut().poll(&mut cx) {
+                break report;
+            }
+        };
+        let radio_failed = report.iter().any(|record| {
+            record.name() == "radio-b"
+                && matches!(record.outcome(), Outcome::Failed(m) if m == "radio did not ack")
+        });
+        (
+            (report.len(), report.completed(), report.failed()),
+            radio_failed,
+            interrupted_left,
+        )
+    });
+
+    assert_eq!(counted, 0, "allocations on the inline path");
+    // Interrupted in the radios: both are left, and the store.
+    assert_eq!(interrupted_left, 3);
+    assert_eq!(counts, (3, 2, 1));
+    assert!(radio_failed);
+}
