@@ -450,6 +450,19 @@ impl<C: ?Sized> fmt::Display for NameList<'_, '_, C> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl<C: ?Sized> defmt::Format for NameList<'_, '_, C> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
+        for (i, entry) in pending.enumerate() {
+            if i > 0 {
+                defmt::write!(f, ", ");
+            }
+            defmt::write!(f, "{}", entry.name);
+        }
+    }
+}
+
 impl<C: ?Sized> fmt::Debug for NameList<'_, '_, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
@@ -485,7 +498,8 @@ impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a> Drop for Teardown<'a, N, R
             return;
         }
         warn!(
-            "teardown stack dropped with {pending} callback(s) never finished: {}",
+            "teardown stack dropped with {} callback(s) never finished: {}",
+            pending,
             NameList(&self.entries)
         );
         while self.entries.pop().is_some() {}
