@@ -11,7 +11,7 @@ use core::fmt;
 ///
 /// `Display` writes the bare name (`db`, `#3`); `Debug` quotes a given name
 /// (`"db"`, `#3`), which is how log lines show it. With the `defmt` feature,
-/// `defmt::Format` writes what `Debug` does.
+/// `defmt::Format` does the same under `{}` and `{:?}`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Name(Repr);
 
@@ -89,12 +89,13 @@ impl fmt::Debug for Name {
     }
 }
 
-/// As `Debug` writes it: `"db"`, `#3`.
+/// Like `Display` under `{}` (`db`, `#3`) and like `Debug` under `{:?}`
+/// (`"db"`, `#3`): defmt quotes a string under `{:?}` itself.
 #[cfg(feature = "defmt")]
 impl defmt::Format for Name {
     fn format(&self, f: defmt::Formatter<'_>) {
         match self.0 {
-            Repr::Given(name) => defmt::write!(f, "\"{=str}\"", name),
+            Repr::Given(name) => defmt::write!(f, "{=str}", name),
             Repr::Unnamed(seq) => defmt::write!(f, "#{=u32}", seq),
         }
     }

@@ -109,13 +109,13 @@ impl defmt::Format for Record {
     fn format(&self, f: defmt::Formatter<'_>) {
         let name = self.name;
         match &self.outcome {
-            Outcome::Completed => defmt::write!(f, "{} completed", name),
-            Outcome::Failed(message) => defmt::write!(f, "{} failed: {}", name, message),
-            Outcome::Panicked(message) => defmt::write!(f, "{} panicked: {}", name, message),
+            Outcome::Completed => defmt::write!(f, "{:?} completed", name),
+            Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
+            Outcome::Panicked(message) => defmt::write!(f, "{:?} panicked: {}", name, message),
             Outcome::TimedOut { budget } => {
-                defmt::write!(f, "{} timed out after {}", name, Elapsed(*budget));
+                defmt::write!(f, "{:?} timed out after {}", name, Elapsed(*budget));
             }
-            Outcome::Skipped => defmt::write!(f, "{} skipped: the deadline had passed", name),
+            Outcome::Skipped => defmt::write!(f, "{:?} skipped: the deadline had passed", name),
         }
         if let Some(elapsed) = self.elapsed {
             defmt::write!(f, " ({})", Elapsed(elapsed));

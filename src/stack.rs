@@ -458,7 +458,7 @@ impl<C: ?Sized> defmt::Format for NameList<'_, '_, C> {
             if i > 0 {
                 defmt::write!(f, ", ");
             }
-            defmt::write!(f, "{}", entry.name);
+            defmt::write!(f, "{:?}", entry.name);
         }
     }
 }
