@@ -93,16 +93,16 @@ impl defmt::Format for Shown<'_> {
 /// seconds with microseconds (`0.250000s`), rather than `defmt`'s own
 /// `Duration { secs: 0, nanos: 250000000 }`.
 #[derive(Clone, Copy)]
-pub(crate) struct Elapsed(pub(crate) Duration);
+pub(crate) struct Span(pub(crate) Duration);
 
-impl fmt::Debug for Elapsed {
+impl fmt::Debug for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
 }
 
 #[cfg(feature = "defmt")]
-impl defmt::Format for Elapsed {
+impl defmt::Format for Span {
     fn format(&self, f: defmt::Formatter<'_>) {
         // Whole microseconds, as embassy-time counts; saturates past
         // u64::MAX µs (more than 500,000 years).

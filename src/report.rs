@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 #[cfg(feature = "defmt")]
-use crate::fmt::Elapsed;
+use crate::fmt::Span;
 use crate::{Message, Name};
 
 /// How one callback ended.
@@ -113,12 +113,12 @@ impl defmt::Format for Record {
             Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
             Outcome::Panicked(message) => defmt::write!(f, "{:?} panicked: {}", name, message),
             Outcome::TimedOut { budget } => {
-                defmt::write!(f, "{:?} timed out after {}", name, Elapsed(*budget));
+                defmt::write!(f, "{:?} timed out after {}", name, Span(*budget));
             }
             Outcome::Skipped => defmt::write!(f, "{:?} skipped: the deadline had passed", name),
         }
         if let Some(elapsed) = self.elapsed {
-            defmt::write!(f, " ({})", Elapsed(elapsed));
+            defmt::write!(f, " ({})", Span(elapsed));
         }
     }
 }
@@ -354,7 +354,7 @@ impl<const N: usize> defmt::Format for Report<N> {
             }
         }
         if let Some(elapsed) = self.elapsed {
-            defmt::write!(f, ", in {}", Elapsed(elapsed));
+            defmt::write!(f, ", in {}", Span(elapsed));
         }
         for record in self.failures() {
             defmt::write!(f, "\n  {}", record);

@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use crate::callback::{Cleanup, Slot};
 use crate::entry::{Entry, Started};
-use crate::fmt::{Elapsed, Shown};
+use crate::fmt::{Shown, Span};
 use crate::isolate;
 use crate::timer::Clock;
 use crate::wake::StageWakers;
@@ -256,7 +256,7 @@ impl Current {
             warn!(
                 "teardown callback {:?} timed out after {:?}; cancelled",
                 entry.name,
-                Elapsed(budget)
+                Span(budget)
             );
             finish(entry, report, Outcome::TimedOut { budget }, Some(now));
             self.running -= 1;
