@@ -102,17 +102,36 @@
 //! - `alloc`: boxed, owned callbacks; a waker per stage member.
 //! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
+//! - `log` (default): diagnostics through the `log` facade.
+//! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
+//!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and
+//!   [`Report`] (see [Logging](#logging)).
 //!
 //! With `--no-default-features` the crate is `#![no_std]` and allocates
 //! nothing. A panic then cannot be caught: it reaches your panic handler.
 //!
 //! # Logging
 //!
-//! Diagnostics go through the [`log`](https://docs.rs/log) facade: a failed
-//! callback at warn level (`teardown callback "db" failed: connection
-//! reset`), a panicked one at error level, a timed-out or skipped one and a
-//! stack dropped with callbacks it never ran at warn level, and each
-//! callback's start and the final report at debug level.
+//! The crate logs a failed callback at warn level (`teardown callback "db"
+//! failed: connection reset`), a panicked one at error level, a timed-out or
+//! skipped one and a stack dropped with callbacks it never ran at warn level,
+//! and each callback's start and the final report at debug level. Where the
+//! lines go depends on the features and the target:
+//!
+//! | features | bare metal (`target_os = "none"`) | any other target |
+//! | --- | --- | --- |
+//! | `log` (default) | [`log`](https://docs.rs/log), target `teardown_stack` | `log` |
+//! | `defmt` | [`defmt`](https://docs.rs/defmt) | nowhere |
+//! | `log` and `defmt` | `defmt` only | `log` |
+//! | neither | nowhere: compiled out | nowhere |
+//!
+//! `defmt` wins on bare metal because `log` is a default feature: a firmware
+//! that asks for `defmt` should not also format every line with `core::fmt`
+//! for a `log` it may have got without asking. The firmware provides the
+//! `#[defmt::global_logger]` and links `defmt.x`, as for any `defmt` user.
+//! Elsewhere `defmt` routes nothing, because a hosted binary has neither a
+//! `defmt` logger nor its linker script: so `--all-features` builds and tests
+//! keep logging through `log`.
 
 #![no_std]
 #![deny(unsafe_code)]

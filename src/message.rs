@@ -98,3 +98,11 @@ impl PartialEq<&str> for Message {
         self.as_str() == *other
     }
 }
+
+/// The text, as `Display` writes it.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Message {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.as_str());
+    }
+}

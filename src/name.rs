@@ -10,8 +10,8 @@ use core::fmt;
 /// unique for the life of the stack.
 ///
 /// `Display` writes the bare name (`db`, `#3`); `Debug` quotes a given name
-/// (`"db"`, `#3`), which is how log lines show it.
-///
+/// (`"db"`, `#3`), which is how log lines show it. With the `defmt` feature,
+/// `defmt::Format` does the same under `{}` and `{:?}`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Name(Repr);
 
@@ -85,6 +85,18 @@ impl fmt::Debug for Name {
         match self.0 {
             Repr::Given(name) => fmt::Debug::fmt(name, f),
             Repr::Unnamed(_) => fmt::Display::fmt(self, f),
+        }
+    }
+}
+
+/// Like `Display` under `{}` (`db`, `#3`) and like `Debug` under `{:?}`
+/// (`"db"`, `#3`): defmt quotes a string under `{:?}` itself.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Name {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self.0 {
+            Repr::Given(name) => defmt::write!(f, "{=str}", name),
+            Repr::Unnamed(seq) => defmt::write!(f, "#{=u32}", seq),
         }
     }
 }

@@ -3,10 +3,13 @@
 use core::fmt;
 use core::time::Duration;
 
+#[cfg(feature = "defmt")]
+use crate::fmt::Span;
 use crate::{Message, Name};
 
 /// How one callback ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Outcome {
     /// Its future completed with `()` or `Ok(())`.
@@ -96,6 +99,26 @@ impl fmt::Display for Record {
         match self.elapsed {
             Some(elapsed) => write!(f, " ({elapsed:?})"),
             None => Ok(()),
+        }
+    }
+}
+
+/// With the `defmt` feature: what `Display` writes, durations in seconds.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Record {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let name = self.name;
+        match &self.outcome {
+            Outcome::Completed => defmt::write!(f, "{:?} completed", name),
+            Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
+            Outcome::Panicked(message) => defmt::write!(f, "{:?} panicked: {}", name, message),
+            Outcome::TimedOut { budget } => {
+                defmt::write!(f, "{:?} timed out after {}", name, Span(*budget));
+            }
+            Outcome::Skipped => defmt::write!(f, "{:?} skipped: the deadline had passed", name),
+        }
+        if let Some(elapsed) = self.elapsed {
+            defmt::write!(f, " ({})", Span(elapsed));
         }
     }
 }
@@ -292,5 +315,49 @@ impl<const N: usize> fmt::Display for Report<N> {
             write!(f, "\n  {record}")?;
         }
         Ok(())
+    }
+}
+
+/// With the `defmt` feature: what `Display` writes, durations in seconds.
+#[cfg(feature = "defmt")]
+impl<const N: usize> defmt::Format for Report<N> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let total = self.len();
+        let plural = if total == 1 { "" } else { "s" };
+        if total == 0 {
+            defmt::write!(f, "teardown: no callbacks");
+        } else if self.is_clean() {
+            defmt::write!(
+                f,
+                "teardown: {=usize} callback{=str}, all completed",
+                total,
+                plural
+            );
+        } else {
+            defmt::write!(
+                f,
+                "teardown: {=usize} callback{=str}: {=usize} completed",
+                total,
+                plural,
+                self.completed()
+            );
+            let kinds = [
+                (self.failed(), "failed"),
+                (self.panicked(), "panicked"),
+                (self.timed_out(), "timed out"),
+                (self.skipped(), "skipped"),
+            ];
+            for (count, kind) in kinds {
+                if count > 0 {
+                    defmt::write!(f, ", {=usize} {=str}", count, kind);
+                }
+            }
+        }
+        if let Some(elapsed) = self.elapsed {
+            defmt::write!(f, ", in {}", Span(elapsed));
+        }
+        for record in self.failures() {
+            defmt::write!(f, "\n  {}", record);
+        }
     }
 }

@@ -8,6 +8,7 @@ use core::time::Duration;
 
 use crate::callback::{Cleanup, Slot};
 use crate::entry::{Entry, Started};
+use crate::fmt::{Shown, Span};
 use crate::inline::{InlineSlot, NoInline, Storage};
 use crate::isolate;
 use crate::timer::Clock;
@@ -259,8 +260,9 @@ impl Current {
                 .at
                 .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
             warn!(
-                "teardown callback {:?} timed out after {budget:?}; cancelled",
-                entry.name
+                "teardown callback {:?} timed out after {:?}; cancelled",
+                entry.name,
+                Span(budget)
             );
             finish(entry, report, Outcome::TimedOut { budget }, Some(now));
             self.running -= 1;
@@ -278,7 +280,7 @@ fn poll_isolated<C: ?Sized + Cleanup>(
     let mut failure = None;
     let polled = isolate::catch(|| {
         future.poll_cleanup(cx, &mut |error: &dyn Display| {
-            warn!("teardown callback {name:?} failed: {error}");
+            warn!("teardown callback {:?} failed: {}", name, Shown(error));
             failure = Some(Message::render(error));
         })
     });
@@ -289,7 +291,7 @@ fn poll_isolated<C: ?Sized + Cleanup>(
             Some(message) => Outcome::Failed(message),
         }),
         Err(panic) => {
-            error!("teardown callback {name:?} panicked: {panic}");
+            error!("teardown callback {:?} panicked: {}", name, panic);
             Poll::Ready(Outcome::Panicked(panic))
         }
     }
@@ -323,7 +325,10 @@ fn finish<const N: usize, C: ?Sized, S: Storage>(
     let outcome = match dropped {
         Ok(()) => outcome,
         Err(panic) => {
-            error!("teardown callback {name:?} panicked while dropped: {panic}");
+            error!(
+                "teardown callback {:?} panicked while dropped: {}",
+                name, panic
+            );
             match outcome {
                 Outcome::Completed => Outcome::Panicked(panic),
                 other => other,

@@ -521,6 +521,19 @@ impl<C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, C, S> {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl<C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, C, S> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
+        for (i, entry) in pending.enumerate() {
+            if i > 0 {
+                defmt::write!(f, ", ");
+            }
+            defmt::write!(f, "{:?}", entry.name);
+        }
+    }
+}
+
 impl<C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
@@ -558,7 +571,8 @@ impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> Drop
             return;
         }
         warn!(
-            "teardown stack dropped with {pending} callback(s) never finished: {}",
+            "teardown stack dropped with {} callback(s) never finished: {}",
+            pending,
             NameList(&self.entries)
         );
         // An inline future is dropped where it lies before its entry moves

@@ -51,13 +51,13 @@ fn past_the_deadline_the_rest_are_skipped_and_reported() {
     );
     assert_eq!((report.timed_out(), report.skipped()), (1, 2));
     assert!(teardown.is_empty());
-    assert_eq!(
-        logs::at(log::Level::Warn),
-        [
+    logs::assert_at(
+        log::Level::Warn,
+        &[
             "teardown callback \"hung\" timed out after 4s; cancelled",
             "teardown deadline passed: callback \"clients\" skipped",
             "teardown deadline passed: callback \"store\" skipped",
-        ]
+        ],
     );
 }
 

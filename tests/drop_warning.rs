@@ -31,9 +31,9 @@ fn warns_with_count_and_names() {
 
     drop(teardown);
 
-    assert_eq!(
-        logs::at(log::Level::Warn),
-        ["teardown stack dropped with 3 callback(s) never finished: #2, \"clients\", \"store\""]
+    logs::assert_at(
+        log::Level::Warn,
+        &["teardown stack dropped with 3 callback(s) never finished: #2, \"clients\", \"store\""],
     );
     assert_eq!(journal.events(), ["clients", "store"], "dropped LIFO");
 }
@@ -45,9 +45,9 @@ fn warns_about_an_interrupted_callback() {
     teardown.push("slow", yield_times(5)).unwrap();
     assert!(poll_once(&mut teardown.run()).is_pending());
     drop(teardown);
-    assert_eq!(
-        logs::at(log::Level::Warn),
-        ["teardown stack dropped with 1 callback(s) never finished: \"slow\""]
+    logs::assert_at(
+        log::Level::Warn,
+        &["teardown stack dropped with 1 callback(s) never finished: \"slow\""],
     );
 }
 

@@ -42,9 +42,9 @@ fn a_failure_does_not_stop_the_others() {
         Outcome::Failed(message) => assert_eq!(message, "connection reset"),
         other => panic!("expected a failure, got {other:?}"),
     }
-    assert_eq!(
-        logs::at(log::Level::Warn),
-        ["teardown callback \"db\" failed: connection reset"]
+    logs::assert_at(
+        log::Level::Warn,
+        &["teardown callback \"db\" failed: connection reset"],
     );
 }
 
@@ -74,7 +74,10 @@ fn every_failure_is_recorded_even_when_all_fail() {
             "\"a\" failed: a broke"
         ]
     );
-    assert_eq!(logs::at(log::Level::Warn).len(), 3);
+    assert_eq!(
+        logs::at(log::Level::Warn).len(),
+        if logs::ON { 3 } else { 0 }
+    );
 }
 
 #[test]

@@ -63,9 +63,9 @@ fn a_panic_does_not_stop_the_others() {
         "docker daemon gone"
     );
     assert!(teardown.is_empty(), "the panicked callback left the stack");
-    assert_eq!(
-        logs::at(log::Level::Error),
-        ["teardown callback \"sandboxes\" panicked: docker daemon gone"]
+    logs::assert_at(
+        log::Level::Error,
+        &["teardown callback \"sandboxes\" panicked: docker daemon gone"],
     );
 }
 

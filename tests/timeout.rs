@@ -45,9 +45,9 @@ fn a_hung_callback_is_bounded_by_its_timeout() {
     );
     assert!(report.records()[1].outcome().is_completed());
     assert_eq!(report.timed_out(), 1);
-    assert_eq!(
-        logs::at(log::Level::Warn),
-        ["teardown callback \"db\" timed out after 5s; cancelled"]
+    logs::assert_at(
+        log::Level::Warn,
+        &["teardown callback \"db\" timed out after 5s; cancelled"],
     );
 }
 

@@ -148,6 +148,25 @@ pub mod logs {
             .map(|(_, line)| line)
             .collect()
     }
+
+    /// Whether the crate logs at all in this build: with its `log` feature.
+    /// Without it (and on a hosted target, where `defmt` routes nothing) its
+    /// diagnostics are compiled out.
+    pub const ON: bool = cfg!(feature = "log");
+
+    /// Asserts the lines captured at `level` since `start`: `expected` with
+    /// the `log` feature, none without it.
+    pub fn assert_at(level: log::Level, expected: &[&str]) {
+        let lines = at(level);
+        if ON {
+            assert_eq!(lines, expected);
+        } else {
+            assert!(
+                lines.is_empty(),
+                "logged without the log feature: {lines:?}"
+            );
+        }
+    }
 }
 
 /// A guard that records `dropped NAME` in a journal when dropped.

@@ -2,6 +2,10 @@
 //! failing, two that wait before they finish) registered on a stack without
 //! an allocator, run by a minimal executor, and checked on the device. QEMU
 //! exits with success only if the order and the report are right.
+//!
+//! Everything is printed with defmt over semihosting, the crate's own lines
+//! included (its `defmt` feature): decode with
+//! `cargo run --release | defmt-print -e target/thumbv7m-none-eabi/release/teardown-stack-cortex-m`.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -12,8 +16,8 @@ use core::pin::{Pin, pin};
 use core::task::{Context, Poll, Waker};
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
-use panic_semihosting as _;
+use cortex_m_semihosting::debug;
+use defmt_semihosting as _;
 use teardown_stack::{LocalTeardown, Outcome};
 
 /// The order the cleanups ran in.
@@ -95,7 +99,7 @@ fn main() -> ! {
     ];
 
     let report = block_on(teardown.run());
-    hprintln!("{}", report);
+    defmt::println!("{}", report);
 
     let expected = ["display", "radio", "flash", "power"];
     let order_ok = journal.borrow().as_slice() == expected;
@@ -121,7 +125,7 @@ fn main() -> ! {
     ];
     let mut passed = true;
     for (what, ok) in checks {
-        hprintln!("{} {}", if ok { "ok  " } else { "FAIL" }, what);
+        defmt::println!("{=str} {=str}", if ok { "ok  " } else { "FAIL" }, what);
         passed &= ok;
     }
     debug::exit(if passed {
@@ -129,6 +133,16 @@ fn main() -> ! {
     } else {
         debug::EXIT_FAILURE
     });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// A panic fails the run: its message goes out as a defmt line, and QEMU
+/// exits with failure.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    defmt::error!("{}", defmt::Display2Format(info));
+    debug::exit(debug::EXIT_FAILURE);
     #[allow(clippy::empty_loop)]
     loop {}
 }
