@@ -1,7 +1,8 @@
 //! teardown-stack on bare metal: four cleanups of different types (one
 //! failing, two that wait before they finish) registered on a stack without
-//! an allocator, run by a minimal executor, and checked on the device. QEMU
-//! exits with success only if the order and the report are right.
+//! an allocator, run by a minimal executor, and checked on the device; then
+//! a stack that owns its callbacks in inline slots, still without a heap.
+//! QEMU exits with success only if the order and the reports are right.
 //!
 //! Everything is printed with defmt over semihosting, the crate's own lines
 //! included (its `defmt` feature): decode with
@@ -18,7 +19,7 @@ use core::task::{Context, Poll, Waker};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use teardown_stack::{LocalTeardown, Outcome};
+use teardown_stack::{InlineError, LocalInlineTeardown, LocalTeardown, Outcome};
 
 /// The order the cleanups ran in.
 type Journal = RefCell<heapless::Vec<&'static str, 8>>;
@@ -115,6 +116,35 @@ fn main() -> ! {
     });
     let counts_ok = report.completed() == 3 && report.failed() == 1 && !report.is_clean();
 
+    // The same job with the stack owning its callbacks, still without a
+    // heap: each future lives in a 32-byte slot inside the stack.
+    let owned: Journal = RefCell::new(heapless::Vec::new());
+    let mut inline = pin!(LocalInlineTeardown::<3, 32>::new());
+    let mut inline_registered = inline
+        .as_mut()
+        .push_inline("uart", async {
+            Wait { times: 2 }.await;
+            note(&owned, "uart");
+        })
+        .is_ok();
+    inline_registered &= inline
+        .as_mut()
+        .push_inline("dma", PowerDown { journal: &owned })
+        .is_ok();
+    // Too big for a slot: handed back, not registered, not lost.
+    let frame = [0_u8; 64];
+    let oversized = inline.as_mut().try_push_inline("frame", async move {
+        core::hint::black_box(frame);
+    });
+    let handed_back = matches!(oversized, Err(InlineError::DoesNotFit { .. }));
+    let inline_report = block_on(inline.as_mut().run());
+    defmt::println!("{}", inline_report);
+    let inline_ok = inline_registered
+        // `dma` (a `PowerDown`, which notes "power") first, then `uart`.
+        && owned.borrow().as_slice() == ["power", "uart"]
+        && inline_report.completed() == 2
+        && inline.is_empty();
+
     let checks = [
         ("all four registered", registered.iter().all(|ok| *ok)),
         ("ran in LIFO order", order_ok),
@@ -122,6 +152,11 @@ fn main() -> ! {
         ("outcomes", outcomes_ok),
         ("counts", counts_ok),
         ("stack empty after the run", teardown.is_empty()),
+        ("inline slots: owned callbacks ran in LIFO order", inline_ok),
+        (
+            "inline slots: an oversized callback handed back",
+            handed_back,
+        ),
     ];
     let mut passed = true;
     for (what, ok) in checks {
