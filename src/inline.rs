@@ -16,8 +16,10 @@
 //! 2. Inside the stack, an entry whose slot holds an inline future is never
 //!    moved: the stack's `Drop` and a run's `finish` drop the future in place
 //!    ([`InlineSlot::clear`]) before they move the entry, and a run dropped
-//!    part-way does not compact a stage that still holds one. Registering
-//!    appends to the `heapless::Vec` of entries and never moves the others.
+//!    part-way does not compact the entries if one that would move (any
+//!    entry above the first finished one, in whatever stage) still holds one.
+//!    Registering appends to the `heapless::Vec` of entries and never moves
+//!    the others.
 //! 3. A suspended future may hold borrows into itself, `&mut` ones too, while
 //!    the crate works on its entry. An [`InlineFuture`] is `!Unpin`, and so
 //!    are the entry, the stack and the `InlineTeardown` around it, so the

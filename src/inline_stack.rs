@@ -325,6 +325,12 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     }
 
     /// Whether the stack holds `N` callbacks, so the next registration fails.
+    ///
+    /// After a run dropped part-way, the finished members of a stage below
+    /// (or beside) an inline future still pending keep their room until
+    /// their stage completes: the stack cannot close the gap without moving
+    /// that future. The stack may then be full with fewer than `N` callbacks
+    /// left to run ([`len`](Self::len)).
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.stack.is_full()

@@ -342,16 +342,23 @@ fn finish<const N: usize, C: ?Sized, S: Storage>(
 }
 
 /// A run dropped part-way removes the stage members that had finished, so
-/// they no longer take room on the stack; unless that would move a member
+/// they no longer take room on the stack; unless that would move an entry
 /// still holding an inline future, which must stay where it was polled: then
-/// the finished members keep their room until the stage completes.
+/// the finished members keep their room until their stage completes.
+///
+/// Finished members of a lower stage, kept by an earlier dropped run, are
+/// removed here too, so every entry above the first finished one counts, not
+/// only the running stage's.
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
     for Run<'_, 'a, N, R, C, S>
 {
     fn drop(&mut self) {
-        if let (Some(stack), Some(stage)) = (&mut self.stack, &self.stage) {
-            let members = &stack.entries[stage.base..];
-            if !members.iter().any(|entry| entry.slot.is_inline()) {
+        if let (Some(stack), Some(_)) = (&mut self.stack, &self.stage) {
+            let Some(first) = stack.entries.iter().position(Entry::is_finished) else {
+                return;
+            };
+            let moved = &stack.entries[first..];
+            if !moved.iter().any(|entry| entry.slot.is_inline()) {
                 stack.entries.retain(|entry| !entry.is_finished());
             }
         }

@@ -1,5 +1,9 @@
 //! Replays the inputs committed under `fuzz/regressions/<target>/`: every
 //! crash the fuzzer ever found stays a test.
+//!
+//! Each input runs on the stack it decodes to and on the other kind: on the
+//! plain stack, an input committed before inline registrations existed still
+//! decodes to the script it was found as.
 
 mod harness;
 
@@ -16,8 +20,10 @@ fn replay(target: &str, mode: Mode) -> usize {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         if let Some(script) = Script::from_bytes(&bytes) {
-            eprintln!("replaying {}", path.display());
-            run_script(&script, mode);
+            for stack in [script.stack, script.stack.other()] {
+                eprintln!("replaying {} on a {stack:?} stack", path.display());
+                run_script(&script.on(stack), mode);
+            }
             replayed += 1;
         }
     }

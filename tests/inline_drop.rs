@@ -255,3 +255,40 @@ fn a_run_dropped_mid_stage_keeps_pending_inline_members_in_place() {
     assert_eq!(drops.count(), 3);
     assert!(teardown.is_empty());
 }
+
+/// A run dropped part-way compacts the stack only if that moves no live
+/// inline future, in any stage: here the finished member is in a lower
+/// stage, kept with a pending inline sibling, and the run dropped is of a
+/// stage of boxed callbacks above it.
+#[test]
+fn a_run_dropped_in_a_boxed_stage_keeps_a_lower_pending_inline_member_in_place() {
+    let drops = Drops::new();
+    let mut teardown = pin!(InlineTeardown::<4, 128>::new());
+    let mut lower = teardown.as_mut().stage();
+    let quick = drops.token();
+    lower
+        .push_inline("quick", async move { drop(quick) })
+        .unwrap();
+    lower
+        .push_inline("slow", pinned_in_place(drops.token(), 6))
+        .unwrap();
+    {
+        let mut run = teardown.as_mut().run();
+        assert!(poll_once(&mut run).is_pending());
+    }
+    assert_eq!(drops.count(), 1, "quick finished, slow started");
+
+    let mut upper = teardown.as_mut().stage();
+    upper.push("done", async {}).unwrap();
+    upper.push("waiting", yield_times(3)).unwrap();
+    {
+        let mut run = teardown.as_mut().run();
+        assert!(poll_once(&mut run).is_pending());
+    }
+    let left: Vec<_> = teardown.names().map(|n| n.to_string()).collect();
+    assert_eq!(left, ["waiting", "slow"]);
+
+    let (report, _) = poll_noop(teardown.as_mut().run(), 100);
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(drops.count(), 2);
+}

@@ -4,6 +4,14 @@
 mod harness;
 
 use harness::{Mode, Script, run_script};
+
+/// Runs the script on the stack it decodes to, then on the other kind: the
+/// plain stack (inline registrations fall back to the older kinds) and the
+/// inline one both see every script.
+fn run_on_both(script: &Script, mode: Mode) {
+    run_script(script, mode);
+    run_script(&script.on(script.stack.other()), mode);
+}
 use proptest::prelude::*;
 
 /// `PROPTEST_CASES` if set; else a few under Miri (slow) and 256 on the host.
@@ -21,14 +29,14 @@ proptest! {
     #[test]
     fn order_and_isolation_hold(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         if let Some(script) = Script::from_bytes(&bytes) {
-            run_script(&script, Mode::OrderAndIsolation);
+            run_on_both(&script, Mode::OrderAndIsolation);
         }
     }
 
     #[test]
     fn deadlines_hold(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         if let Some(script) = Script::from_bytes(&bytes) {
-            run_script(&script, Mode::Deadlines);
+            run_on_both(&script, Mode::Deadlines);
         }
     }
 }

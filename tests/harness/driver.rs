@@ -9,13 +9,62 @@ use std::sync::{Arc, Once};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use teardown_stack::{Full, LocalTeardown, Report, VirtualClock};
+use teardown_stack::{Full, InlineError, LocalInlineTeardown, LocalTeardown, Report, VirtualClock};
 
 use super::model::{Entry, Model};
-use super::probe::{Event, Probe, World, millis};
-use super::{CAPACITY, How, MAX_OPS, Mode, NAMES, Op, Registration, Script};
+use super::probe::{Big, Event, Probe, SLOT, World, millis};
+use super::{CAPACITY, How, MAX_OPS, Mode, NAMES, Op, Registration, Script, StackKind};
 
-type Stack<'a> = LocalTeardown<'a, CAPACITY, VirtualClock>;
+type PlainStack<'a> = LocalTeardown<'a, CAPACITY, VirtualClock>;
+type InlineStack<'a> = LocalInlineTeardown<'a, CAPACITY, SLOT, VirtualClock>;
+
+/// The stack a script runs on. The inline one is pinned in a box: it must not
+/// move once a callback in it was polled. The plain one is not boxed, as
+/// before.
+#[allow(clippy::large_enum_variant)]
+enum Stack<'a> {
+    Plain(PlainStack<'a>),
+    Inline(Pin<Box<InlineStack<'a>>>),
+}
+
+impl<'a> Stack<'a> {
+    fn new(kind: StackKind, world: &World) -> Self {
+        match kind {
+            StackKind::Plain => Stack::Plain(PlainStack::with_timer(world.clock.clone())),
+            StackKind::Inline => {
+                Stack::Inline(Box::pin(InlineStack::with_timer(world.clock.clone())))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Stack::Plain(stack) => stack.len(),
+            Stack::Inline(stack) => stack.len(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        match self {
+            Stack::Plain(stack) => stack.is_full(),
+            Stack::Inline(stack) => stack.is_full(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Stack::Plain(stack) => stack.is_empty(),
+            Stack::Inline(stack) => stack.is_empty(),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        match self {
+            Stack::Plain(stack) => stack.names().map(|n| n.to_string()).collect(),
+            Stack::Inline(stack) => stack.names().map(|n| n.to_string()).collect(),
+        }
+    }
+}
 
 /// Runs `script` against the stack and panics at the first broken promise.
 pub fn run_script(script: &Script, mode: Mode) {
@@ -38,12 +87,12 @@ pub fn run_script(script: &Script, mode: Mode) {
         .collect();
     let mut arena: Vec<Pin<Box<Probe>>> = registrations
         .iter()
-        .filter(|(_, r)| r.how == How::Borrowed)
+        .filter(|(_, r)| how_on(script.stack, r.how) == How::Borrowed)
         .map(|(id, r)| Box::pin(Probe::new(*id, r.behaviour, &world)))
         .collect();
     let mut borrowed: VecDeque<Pin<&mut Probe>> = arena.iter_mut().map(|p| p.as_mut()).collect();
 
-    let mut stack = Stack::with_timer(world.clock.clone());
+    let mut stack = Stack::new(script.stack, &world);
     let mut model = Model::default();
     let mut stages = 0..;
     let mut next = registrations.iter();
@@ -79,24 +128,45 @@ pub fn run_script(script: &Script, mode: Mode) {
                 run(&mut stack, &mut model, &world, deadline, *drop_after_polls);
             }
             Op::DropStack => {
-                let fresh = Stack::with_timer(world.clock.clone());
-                drop_stack(std::mem::replace(&mut stack, fresh), &mut model, logs);
+                let fresh = Stack::new(script.stack, &world);
+                drop_stack(
+                    std::mem::replace(&mut stack, fresh),
+                    &mut model,
+                    &world,
+                    logs,
+                );
             }
         }
         check_stack_matches(&stack, &model);
     }
-    drop_stack(stack, &mut model, logs);
+    drop_stack(stack, &mut model, &world, logs);
     drop(borrowed);
     drop(arena);
     world.join_threads();
 
-    // Nothing started twice, ever.
+    // Nothing started twice, ever; every probe made, registered or handed
+    // back, was dropped exactly once.
     let events = world.events();
     for event in &events {
         if let Event::Started(id) = event {
             let starts = events.iter().filter(|e| *e == event).count();
             assert_eq!(starts, 1, "callback {id} started {starts} times");
         }
+    }
+    if let Some(moved) = events.iter().find(|e| matches!(e, Event::Moved(_))) {
+        panic!("a callback was moved after it was first polled: {moved:?}");
+    }
+    for (id, _) in &registrations {
+        let drops = events.iter().filter(|e| **e == Event::Dropped(*id)).count();
+        assert_eq!(drops, 1, "callback {id} dropped {drops} times");
+    }
+}
+
+/// How a registration registers on a stack of this kind.
+fn how_on(kind: StackKind, how: How) -> How {
+    match kind {
+        StackKind::Plain => how.fallback(),
+        StackKind::Inline => how,
     }
 }
 
@@ -110,13 +180,14 @@ fn register_group<'a>(
     stage_number: usize,
     mode: Mode,
 ) {
-    // Registers through `$sink` (the stack, or a stage of it).
+    // Registers through `$sink` (the stack, or a stage of it); `$inline!`
+    // registers the inline kinds, on a sink that has them.
     macro_rules! register {
-        ($sink:expr, $id:expr, $r:expr) => {{
-            let (id, r): (usize, Registration) = ($id, $r);
+        ($sink:expr, $id:expr, $r:expr, $how:expr, $inline:ident) => {{
+            let (id, r, how): (usize, Registration, How) = ($id, $r, $how);
             let name = r.named.then(|| NAMES[id]);
             let full = model.is_full();
-            let registered = match r.how {
+            let registered = match how {
                 How::Boxed => $sink
                     .push(name, Probe::new(id, r.behaviour, world))
                     .map_err(|refused: Full<Probe>| {
@@ -136,6 +207,9 @@ fn register_group<'a>(
                         .push_pinned(name, probe)
                         .map_err(|refused| check_refused(full, id, refused.into_inner().id))
                 }
+                How::Inline | How::TryInline | How::TooBig => {
+                    $inline!($sink, id, r, how, name, full)
+                }
             };
             if let Ok(registered) = registered {
                 assert!(!full, "registered {id} on a full stack");
@@ -149,7 +223,8 @@ fn register_group<'a>(
                     shown: format!("{:?}", registered.name()),
                     name: registered.name().to_string(),
                     stage: stage_number,
-                    borrowed: r.how == How::Borrowed,
+                    borrowed: how == How::Borrowed,
+                    inline: matches!(how, How::Inline | How::TryInline),
                     behaviour: r.behaviour,
                     timeout,
                     started_within: None,
@@ -158,12 +233,104 @@ fn register_group<'a>(
         }};
     }
 
-    if let [(id, r)] = group {
-        register!(stack, *id, *r);
-    } else {
-        let mut stage = stack.stage();
-        for (id, r) in group {
-            register!(stage, *id, *r);
+    macro_rules! no_inline {
+        ($sink:expr, $id:expr, $r:expr, $how:expr, $name:expr, $full:expr) => {
+            unreachable!("{:?} on a plain stack", $how)
+        };
+    }
+
+    macro_rules! inline {
+        ($sink:expr, $id:expr, $r:expr, $how:expr, $name:expr, $full:expr) => {{
+            let (id, r, name, full): (usize, Registration, Option<&'static str>, bool) =
+                ($id, $r, $name, $full);
+            match $how {
+                How::Inline => $sink
+                    .push_inline(name, Probe::new(id, r.behaviour, world))
+                    .map_err(|refused: Full<Probe>| {
+                        check_refused(full, id, refused.into_inner().id)
+                    }),
+                How::TryInline => $sink
+                    .try_push_inline(name, Probe::new(id, r.behaviour, world))
+                    .map_err(|refused| match refused {
+                        InlineError::Full(refused) => {
+                            check_refused(full, id, refused.into_inner().id)
+                        }
+                        InlineError::DoesNotFit { size, slot, .. } => {
+                            panic!("a probe of {size} bytes does not fit a slot of {slot}")
+                        }
+                    }),
+                _ => {
+                    let before = $sink.len();
+                    let events = world.events.borrow().len();
+                    let big = match $sink
+                        .try_push_inline(name, Big::new(Probe::new(id, r.behaviour, world)))
+                    {
+                        Ok(_) => {
+                            panic!("{id}: a future larger than its slot was registered inline")
+                        }
+                        Err(InlineError::DoesNotFit {
+                            callback,
+                            size,
+                            align,
+                            slot,
+                        }) => {
+                            assert_eq!(
+                                (size, align, slot),
+                                (
+                                    std::mem::size_of::<Big>(),
+                                    std::mem::align_of::<Big>(),
+                                    SLOT
+                                )
+                            );
+                            callback
+                        }
+                        // Both apply: which one the stack names is its choice.
+                        Err(InlineError::Full(refused)) if full => refused.into_inner(),
+                        Err(InlineError::Full(_)) => {
+                            panic!("{id}: refused as full by a stack with room")
+                        }
+                    };
+                    assert_eq!(big.probe.id, id, "the stack handed back another callback");
+                    assert_eq!(
+                        $sink.len(),
+                        before,
+                        "{id}: a refused callback was registered"
+                    );
+                    assert_eq!(
+                        world.events.borrow().len(),
+                        events,
+                        "{id}: the stack touched a refused callback"
+                    );
+                    // Too big for a slot: box it instead.
+                    $sink.push(name, big).map_err(|refused: Full<Big>| {
+                        check_refused(full, id, refused.into_inner().probe.id)
+                    })
+                }
+            }
+        }};
+    }
+
+    match stack {
+        Stack::Plain(stack) => {
+            let how = |r: &Registration| how_on(StackKind::Plain, r.how);
+            if let [(id, r)] = group {
+                register!(stack, *id, *r, how(r), no_inline);
+            } else {
+                let mut stage = stack.stage();
+                for (id, r) in group {
+                    register!(stage, *id, *r, how(r), no_inline);
+                }
+            }
+        }
+        Stack::Inline(stack) => {
+            if let [(id, r)] = group {
+                register!(stack.as_mut(), *id, *r, r.how, inline);
+            } else {
+                let mut stage = stack.as_mut().stage();
+                for (id, r) in group {
+                    register!(stage, *id, *r, r.how, inline);
+                }
+            }
         }
     }
 }
@@ -184,29 +351,46 @@ fn run(
     drop_after_polls: Option<u8>,
 ) {
     let from = world.events.borrow().len();
-    let mut run = stack.run();
-    if let Some(deadline) = deadline {
-        run = run.within(deadline);
-    }
     let limit = drop_after_polls.map(|k| usize::from(k % 8));
-    match drive(&mut run, world, limit) {
+    // The run is dropped at the end of its arm.
+    let driven = match stack {
+        Stack::Plain(stack) => {
+            let mut run = stack.run();
+            if let Some(deadline) = deadline {
+                run = run.within(deadline);
+            }
+            drive(&mut run, world, limit)
+        }
+        Stack::Inline(stack) => {
+            let mut run = stack.as_mut().run();
+            if let Some(deadline) = deadline {
+                run = run.within(deadline);
+            }
+            drive(&mut run, world, limit)
+        }
+    };
+    let before = model.pending.clone();
+    let polled = match driven {
         Driven::Ready(report) => {
-            drop(run);
             model.check_completed_run(&report, &world.events(), from, deadline);
+            return;
         }
         Driven::Dropped => {
-            drop(run);
-            let listed: Vec<String> = stack.names().map(|n| n.to_string()).collect();
-            model.forget_ended(&world.events()[from..], &listed, deadline);
+            model.forget_ended(&world.events()[from..], &stack.names(), deadline);
+            limit != Some(0)
         }
         Driven::Stuck => {
-            drop(run);
             let events = world.events();
             model.check_stuck(&events, deadline);
-            let listed: Vec<String> = stack.names().map(|n| n.to_string()).collect();
-            model.forget_ended(&events[from..], &listed, deadline);
+            model.forget_ended(&events[from..], &stack.names(), deadline);
+            true
         }
-    }
+    };
+    let ended = before
+        .into_iter()
+        .filter(|e| !model.pending.iter().any(|p| p.id == e.id))
+        .collect();
+    model.keep_room(ended, polled);
 }
 
 enum Driven {
@@ -300,15 +484,32 @@ fn check_stack_matches(stack: &Stack<'_>, model: &Model) {
     assert_eq!(stack.len(), model.pending.len(), "len");
     assert_eq!(stack.is_full(), model.is_full(), "is_full");
     assert_eq!(stack.is_empty(), model.pending.is_empty(), "is_empty");
-    let names: Vec<String> = stack.names().map(|n| n.to_string()).collect();
-    assert_eq!(names, model.names_top_first(), "names");
+    assert_eq!(stack.names(), model.names_top_first(), "names");
 }
 
-/// Drops a stack; its unfinished callbacks must be named in one warning.
-fn drop_stack(stack: Stack<'_>, model: &mut Model, logs: bool) {
+/// Drops a stack; its unfinished callbacks must be named in one warning,
+/// and the ones it owns dropped then, last registered first.
+fn drop_stack(stack: Stack<'_>, model: &mut Model, world: &World, logs: bool) {
     logs::take();
+    let from = world.events.borrow().len();
     drop(stack);
-    let dropped = std::mem::take(&mut model.pending);
+    let dropped = model.clear();
+    let owned: Vec<Event> = dropped
+        .iter()
+        .rev()
+        .filter(|e| !e.borrowed)
+        .map(|e| Event::Dropped(e.id))
+        .collect();
+    // A move is reported at the end of the script.
+    let events: Vec<Event> = world.events.borrow()[from..]
+        .iter()
+        .filter(|e| !matches!(e, Event::Moved(_)))
+        .copied()
+        .collect();
+    assert_eq!(
+        events, owned,
+        "dropping the stack did not drop what it owned, last registered first"
+    );
     if !logs {
         return;
     }

@@ -36,10 +36,32 @@ pub enum Mode {
     Deadlines,
 }
 
-/// A script: the operations, in order.
+/// Which stack a script runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackKind {
+    /// A `LocalTeardown`: boxed, closure and borrowed callbacks only. Inline
+    /// registrations fall back to the kind they decode as without inline
+    /// kinds (see [`How::fallback`]).
+    Plain,
+    /// A pinned `LocalInlineTeardown` whose slots fit a probe: every kind of
+    /// registration, mixed on one stack.
+    Inline,
+}
+
+impl StackKind {
+    pub fn other(self) -> StackKind {
+        match self {
+            StackKind::Plain => StackKind::Inline,
+            StackKind::Inline => StackKind::Plain,
+        }
+    }
+}
+
+/// A script: the operations, in order, and the stack they run on.
 #[derive(Clone, Debug)]
 pub struct Script {
     pub ops: Vec<Op>,
+    pub stack: StackKind,
 }
 
 /// One step of a script.
@@ -70,11 +92,66 @@ pub struct Registration {
 }
 
 /// Registration method.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum How {
+    /// `push` (boxed).
     Boxed,
+    /// `push_fn` (boxed closure).
     Closure,
+    /// `push_pinned` (a borrow of a probe pinned by the script).
     Borrowed,
+    /// `push_inline`: the stack owns the probe in an inline slot.
+    Inline,
+    /// `try_push_inline` of a probe that fits: registered inline, or handed
+    /// back as `Full` by a full stack.
+    TryInline,
+    /// `try_push_inline` of a probe larger than a slot: handed back as
+    /// `DoesNotFit`, then boxed with `push` instead.
+    TooBig,
+}
+
+impl How {
+    /// What an inline registration does on a plain stack: what its bytes
+    /// decoded to before the inline kinds existed.
+    pub fn fallback(self) -> How {
+        match self {
+            How::Inline => How::Boxed,
+            How::TryInline => How::Closure,
+            How::TooBig => How::Borrowed,
+            plain => plain,
+        }
+    }
+
+    /// Whether this registers (or tries to register) in an inline slot.
+    pub fn is_inline(self) -> bool {
+        self.fallback() != self
+    }
+}
+
+/// Decodes like `#[derive(Arbitrary)]` did for `Boxed`, `Closure` and
+/// `Borrowed` (a `u32` scaled to the variant count), except that the top
+/// quarter of each of the three ranges now decodes to an inline kind:
+/// `Inline`, `TryInline` or `TooBig`, whose [`fallback`](How::fallback) is the
+/// old decoding. Deriving with the new variants appended would have remapped
+/// about half of all bytes; this remaps a quarter, and on a plain stack none.
+impl<'a> Arbitrary<'a> for How {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let scaled = u64::from(u32::arbitrary(u)?) * 3;
+        let old = [How::Boxed, How::Closure, How::Borrowed][(scaled >> 32) as usize];
+        let within = scaled & u64::from(u32::MAX);
+        if within < 3 << 30 {
+            return Ok(old);
+        }
+        Ok(match old {
+            How::Boxed => How::Inline,
+            How::Closure => How::TryInline,
+            _ => How::TooBig,
+        })
+    }
+
+    fn size_hint(depth: usize) -> (usize, Option<usize>) {
+        u32::size_hint(depth)
+    }
 }
 
 /// What a callback does when run.
@@ -99,6 +176,11 @@ impl Script {
     /// Decodes a script from fuzzer bytes: operations until the bytes run
     /// out. `None` for an input that decodes to more than [`MAX_OPS`]
     /// operations: it is rejected, not truncated.
+    ///
+    /// It runs on an inline stack when its first registration is an inline
+    /// one, else on a plain stack: so both are fuzzed, and an input whose
+    /// first registration decoded the same before inline kinds existed still
+    /// means exactly what it meant.
     pub fn from_bytes(bytes: &[u8]) -> Option<Script> {
         let mut u = Unstructured::new(bytes);
         let mut ops = Vec::new();
@@ -108,6 +190,22 @@ impl Script {
             }
             ops.push(Op::arbitrary(&mut u).ok()?);
         }
-        Some(Script { ops })
+        let first = ops.iter().find_map(|op| match op {
+            Op::Register(r) => Some(r.how),
+            _ => None,
+        });
+        let stack = match first {
+            Some(how) if how.is_inline() => StackKind::Inline,
+            _ => StackKind::Plain,
+        };
+        Some(Script { ops, stack })
+    }
+
+    /// The same operations on the other kind of stack.
+    pub fn on(&self, stack: StackKind) -> Script {
+        Script {
+            ops: self.ops.clone(),
+            stack,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The model: what the stack holds, and the checks of each run against the
 //! stack's promises.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use teardown_stack::{Outcome, Report};
@@ -21,6 +21,9 @@ pub struct Entry {
     /// Registered with `push_pinned`: the stack never drops it, so a
     /// cancellation (timeout, skip) leaves no event.
     pub borrowed: bool,
+    /// Registered in an inline slot: the stack must not move it, so finished
+    /// entries below it keep their room (see [`Model::keep_room`]).
+    pub inline: bool,
     pub behaviour: Behaviour,
     pub timeout: Option<Duration>,
     /// It started in a run that was dropped, and that run had this deadline:
@@ -33,6 +36,10 @@ pub struct Entry {
 pub struct Model {
     /// Registration order; the top of the stack is last.
     pub pending: Vec<Entry>,
+    /// Finished entries that still take room on the stack: a run dropped
+    /// part-way does not compact the stack when that would move a live
+    /// inline future.
+    pub held: Vec<Entry>,
 }
 
 /// Whether a behaviour can be pending at all (it then can time out with a
@@ -60,7 +67,31 @@ fn start_index(events: &[Event], id: usize) -> Option<usize> {
 
 impl Model {
     pub fn is_full(&self) -> bool {
-        self.pending.len() == CAPACITY
+        self.pending.len() + self.held.len() == CAPACITY
+    }
+
+    /// After a run dropped part-way, and [`forget_ended`](Self::forget_ended):
+    /// which finished entries still take room. `ended` ended in that run;
+    /// `polled`: the run was polled, so its drop compacts the stack, unless
+    /// an inline future above the first finished entry would move.
+    pub fn keep_room(&mut self, ended: Vec<Entry>, polled: bool) {
+        self.held.extend(ended);
+        // A stage whose members all ended is gone, finished entries and all.
+        let running: HashSet<usize> = self.pending.iter().map(|e| e.stage).collect();
+        self.held.retain(|e| running.contains(&e.stage));
+        let Some(first) = self.held.iter().map(|e| e.id).min() else {
+            return;
+        };
+        let would_move = self.pending.iter().any(|e| e.inline && e.id > first);
+        if polled && !would_move {
+            self.held.clear();
+        }
+    }
+
+    /// The stack was dropped, or a run completed: it holds nothing.
+    pub fn clear(&mut self) -> Vec<Entry> {
+        self.held.clear();
+        std::mem::take(&mut self.pending)
     }
 
     /// Names top first, as the stack lists them.
@@ -99,7 +130,7 @@ impl Model {
         from: usize,
         deadline: Option<Duration>,
     ) {
-        let ran = std::mem::take(&mut self.pending);
+        let ran = self.clear();
         let by_name: HashMap<&str, &Entry> = ran.iter().map(|e| (e.name.as_str(), e)).collect();
 
         // Exactly the callbacks that were pending, each once.
@@ -149,6 +180,17 @@ impl Model {
             let entry = by_name[record.name().to_string().as_str()];
             let resumed = start_index(&all[..from], entry.id).is_some();
             check_outcome(entry, record, resumed, deadline, report, all);
+        }
+
+        // The stack dropped every callback it owned (boxed, closure, inline)
+        // by the time the run completed: when it ended, timed out or was
+        // skipped. Once each is checked at the end of the script.
+        for entry in ran.iter().filter(|e| !e.borrowed) {
+            assert!(
+                all[from..].contains(&Event::Dropped(entry.id)),
+                "{} was not dropped by a completed run",
+                entry.name
+            );
         }
 
         // LIFO by stage: a callback starts only once everything registered

@@ -26,6 +26,9 @@ pub enum Event {
     Panicking(usize),
     /// Dropped.
     Dropped(usize),
+    /// Polled or dropped at another address than its first poll: moved
+    /// while pinned.
+    Moved(usize),
 }
 
 /// What every probe of a script shares.
@@ -95,6 +98,8 @@ pub struct Probe {
     sleep: Option<VirtualSleep>,
     /// Set by the other thread, with the waker of the latest poll.
     woken_by_thread: Option<Arc<Mutex<(bool, Waker)>>>,
+    /// Where it was first polled: a pinned future stays there until dropped.
+    at: Option<usize>,
 }
 
 impl Probe {
@@ -111,6 +116,16 @@ impl Probe {
             pendings,
             sleep: None,
             woken_by_thread: None,
+            at: None,
+        }
+    }
+
+    /// Logs a move since the first poll (logged, not asserted: a panic in
+    /// `poll` would be caught as the probe's own).
+    fn check_place(&mut self) {
+        let here = std::ptr::from_mut(self) as usize;
+        if *self.at.get_or_insert(here) != here {
+            self.world.log(Event::Moved(self.id));
         }
     }
 
@@ -125,6 +140,7 @@ impl Future for Probe {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        this.check_place();
         if !this.started {
             this.started = true;
             this.world.log(Event::Started(this.id));
@@ -191,6 +207,36 @@ impl Future for Probe {
 
 impl Drop for Probe {
     fn drop(&mut self) {
+        if self.at.is_some() {
+            self.check_place();
+        }
         self.world.log(Event::Dropped(self.id));
+    }
+}
+
+/// The inline slot size of the harness's inline stacks: a probe fits.
+pub const SLOT: usize = std::mem::size_of::<Probe>();
+
+/// A probe with more state than an inline slot holds: `try_push_inline`
+/// must hand it back as `DoesNotFit`.
+pub struct Big {
+    pub probe: Probe,
+    _state: [u8; SLOT],
+}
+
+impl Big {
+    pub fn new(probe: Probe) -> Self {
+        Big {
+            probe,
+            _state: [0; SLOT],
+        }
+    }
+}
+
+impl Future for Big {
+    type Output = Result<(), ProbeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.probe).poll(cx)
     }
 }
