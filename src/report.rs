@@ -282,6 +282,19 @@ impl<'r, const N: usize> IntoIterator for &'r Report<N> {
     }
 }
 
+impl<const N: usize> Report<N> {
+    /// The counts of every outcome but completion, with the words both
+    /// renderings (`Display`, `defmt::Format`) use for them.
+    fn unclean_counts(&self) -> [(usize, &'static str); 4] {
+        [
+            (self.failed(), "failed"),
+            (self.panicked(), "panicked"),
+            (self.timed_out(), "timed out"),
+            (self.skipped(), "skipped"),
+        ]
+    }
+}
+
 impl<const N: usize> fmt::Display for Report<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.len();
@@ -296,13 +309,7 @@ impl<const N: usize> fmt::Display for Report<N> {
                 "teardown: {total} callback{plural}: {} completed",
                 self.completed()
             )?;
-            let kinds = [
-                (self.failed(), "failed"),
-                (self.panicked(), "panicked"),
-                (self.timed_out(), "timed out"),
-                (self.skipped(), "skipped"),
-            ];
-            for (count, kind) in kinds {
+            for (count, kind) in self.unclean_counts() {
                 if count > 0 {
                     write!(f, ", {count} {kind}")?;
                 }
@@ -341,13 +348,7 @@ impl<const N: usize> defmt::Format for Report<N> {
                 plural,
                 self.completed()
             );
-            let kinds = [
-                (self.failed(), "failed"),
-                (self.panicked(), "panicked"),
-                (self.timed_out(), "timed out"),
-                (self.skipped(), "skipped"),
-            ];
-            for (count, kind) in kinds {
+            for (count, kind) in self.unclean_counts() {
                 if count > 0 {
                     defmt::write!(f, ", {=usize} {=str}", count, kind);
                 }
