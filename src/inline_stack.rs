@@ -324,13 +324,22 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         self.stack.is_empty()
     }
 
-    /// Whether the stack holds `N` callbacks, so the next registration fails.
+    /// Whether the next registration fails.
     ///
-    /// After a run dropped part-way, the finished members of a stage below
-    /// (or beside) an inline future still pending keep their room until
-    /// their stage completes: the stack cannot close the gap without moving
-    /// that future. The stack may then be full with fewer than `N` callbacks
-    /// left to run ([`len`](Self::len)).
+    /// Exactly when `N` callbacks are pending ([`len`](Self::len)), but for
+    /// one case. A run given up (dropped or forgotten) in the middle of a
+    /// stage leaves the members that had finished as empty entries, and the
+    /// stack removes them when a registration needs their room, by moving
+    /// the entries above them down. If one of those entries holds an inline
+    /// future, the stack cannot move it (it may have been polled), so the
+    /// finished members keep their room until one of these happens:
+    ///
+    /// - their stage completes, in a later run (or the stack is dropped);
+    /// - the inline futures above them finish, and the stack then removes
+    ///   the finished entries at the next registration that needs the room.
+    ///
+    /// Until then the stack may be full with fewer than `N` callbacks left
+    /// to run. Boxed and borrowed callbacks never hold room this way.
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.stack.is_full()

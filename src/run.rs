@@ -75,6 +75,10 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
     /// run: each is dropped, named in a warning, and reported as
     /// [skipped](Outcome::Skipped). Nothing is lost silently.
     ///
+    /// The deadline is this run's alone: if the run is given up part-way, a
+    /// later run that resumes a callback applies its own deadline (or none)
+    /// and the callback's own timeout, never this one.
+    ///
     /// Only on a stack with a timer.
     pub fn within(mut self, budget: Duration) -> Self {
         self.within = Some(budget);
@@ -186,11 +190,13 @@ impl Current {
                 self.running -= 1;
                 continue;
             }
-            let budget = match (entry.timeout, left) {
-                (Some(own), Some(left)) => Some(own.min(left)),
-                (own, left) => own.or(left),
-            };
-            entry.started = Some(Started { at: now, budget });
+            // Only its own timeout goes with it: the run's deadline is this
+            // run's, applied in `expire`, and binds no later run that
+            // resumes it.
+            entry.started = Some(Started {
+                at: now,
+                budget: entry.timeout,
+            });
             debug!("running teardown callback {:?}", entry.name);
         }
     }
@@ -223,12 +229,9 @@ impl Current {
         }
     }
 
-    /// Cancels the members past their budget or the run's deadline; returns
-    /// the earliest deadline of those still running.
-    ///
-    /// The run's deadline matters here too: a member started by an earlier,
-    /// interrupted run has a budget from that run, and this run's deadline
-    /// must still bound it.
+    /// Cancels the members past their own timeout (counted from their first
+    /// poll, in this run or an earlier one given up) or past this run's
+    /// deadline; returns the earliest cutoff of those still running.
     fn expire<const N: usize, C: ?Sized, S: Storage>(
         &mut self,
         members: &mut [Entry<'_, C, S>],
@@ -339,30 +342,6 @@ fn finish<const N: usize, C: ?Sized, S: Storage>(
         .started
         .and_then(|started| Some(now?.saturating_sub(started.at?)));
     report.push(Record::new(name, outcome, elapsed));
-}
-
-/// A run dropped part-way removes the stage members that had finished, so
-/// they no longer take room on the stack; unless that would move an entry
-/// still holding an inline future, which must stay where it was polled: then
-/// the finished members keep their room until their stage completes.
-///
-/// Finished members of a lower stage, kept by an earlier dropped run, are
-/// removed here too, so every entry above the first finished one counts, not
-/// only the running stage's.
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
-    for Run<'_, 'a, N, R, C, S>
-{
-    fn drop(&mut self) {
-        if let (Some(stack), Some(_)) = (&mut self.stack, &self.stage) {
-            let Some(first) = stack.entries.iter().position(Entry::is_finished) else {
-                return;
-            };
-            let moved = &stack.entries[first..];
-            if !moved.iter().any(|entry| entry.slot.is_inline()) {
-                stack.entries.retain(|entry| !entry.is_finished());
-            }
-        }
-    }
 }
 
 impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug

@@ -289,6 +289,15 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// interrupted one on top and not restarted: a later `run` resumes it
     /// where it stopped, then runs the rest. The next run's report starts
     /// afresh; the callbacks that finished in the dropped run were logged.
+    /// Forgetting the run (`core::mem::forget`) has the same effect.
+    ///
+    /// The abandoned run's intent goes with it: its deadline
+    /// ([`Run::within`]) binds nothing after it. A resumed callback answers
+    /// to its own timeout, still counted from its first poll, and to the
+    /// deadline of the run that resumes it, if that run has one. The room of
+    /// the callbacks that finished comes back: a registration succeeds
+    /// whenever fewer than `N` callbacks are pending (on an
+    /// [`InlineTeardown`](crate::InlineTeardown), see its `is_full`).
     pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
         Run::new(self)
     }
@@ -324,10 +333,16 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         self.entries.iter().all(Entry::is_finished)
     }
 
-    /// Whether the stack holds `N` callbacks, so the next registration fails.
+    /// Whether the next registration fails: `N` callbacks are pending.
+    ///
+    /// A stack without inline slots is full exactly when [`len`](Self::len)
+    /// is `N`. On an [`InlineTeardown`](crate::InlineTeardown) the members of
+    /// a stage that finished in a run given up part-way (dropped or
+    /// forgotten) may still take room: see
+    /// [`InlineTeardown::is_full`](crate::InlineTeardown::is_full).
     #[must_use]
     pub fn is_full(&self) -> bool {
-        self.entries.is_full()
+        self.entries.is_full() && !self.compactable()
     }
 
     /// The most callbacks the stack holds: `N`.
@@ -350,6 +365,32 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
             .filter(|entry| !entry.is_finished())
     }
 
+    /// Whether the finished entries can be removed: some are left (by a run
+    /// given up in the middle of a stage) and removing them moves no live
+    /// inline future, which must stay where it was polled.
+    fn compactable(&self) -> bool {
+        match self.entries.iter().position(Entry::is_finished) {
+            Some(first) => !self.entries[first..].iter().any(|e| e.slot.is_inline()),
+            None => false,
+        }
+    }
+
+    /// Whether there is room for one more callback, removing the finished
+    /// entries a given-up run left if that is what it takes. Done here, at
+    /// the registration that needs it, rather than when the run is dropped:
+    /// a run may be forgotten (`mem::forget` is safe), and its destructor
+    /// then never runs.
+    fn make_room(&mut self) -> bool {
+        if !self.entries.is_full() {
+            return true;
+        }
+        if !self.compactable() {
+            return false;
+        }
+        self.entries.retain(|entry| !entry.is_finished());
+        true
+    }
+
     pub(crate) fn next_stage(&mut self) -> u32 {
         let stage = self.stages;
         self.stages = self.stages.wrapping_add(1);
@@ -367,7 +408,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
-        if self.is_full() {
+        if !self.make_room() {
             return Err(Full::new(future, N));
         }
         Ok(self.insert(stage, name, Slot::Borrowed(C::erase_pinned(future))))
@@ -385,7 +426,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        if self.is_full() {
+        if !self.make_room() {
             return Err(Full::new(future, N));
         }
         let boxed = C::erase_boxed(future.into_future());
@@ -405,7 +446,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         F::Output: CleanupOutput,
         C: Accepts<'a, Deferred<G, F>>,
     {
-        if self.is_full() {
+        if !self.make_room() {
             return Err(Full::new(callback, N));
         }
         let boxed = C::erase_boxed(Deferred::new(callback));
@@ -426,7 +467,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
             started: None,
         };
         self.registered = self.registered.wrapping_add(1);
-        // Callers check `is_full` first, so there is always room here.
+        // Callers make room first, so there is always room here.
         let pushed = self.entries.push(entry);
         debug_assert!(pushed.is_ok(), "checked for room before");
         let entry = self.entries.last_mut().expect("just pushed");
@@ -450,7 +491,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        if self.is_full() {
+        if !self.make_room() {
             return Err(Full::new(future, N));
         }
         let stored = InlineFuture::new_checked(future.into_future());
@@ -473,7 +514,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         if !InlineFuture::<C, SLOT>::fits::<F::IntoFuture>() {
             return Err(InlineError::does_not_fit::<F::IntoFuture>(future, SLOT));
         }
-        if self.is_full() {
+        if !self.make_room() {
             return Err(InlineError::Full(Full::new(future, N)));
         }
         let stored = match InlineFuture::new(future.into_future()) {

@@ -5,13 +5,13 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use teardown_stack::{Full, InlineError, LocalInlineTeardown, LocalTeardown, Report, VirtualClock};
 
-use super::model::{Entry, Model};
+use super::model::{Entry, Model, RunTiming};
 use super::probe::{Big, Event, Probe, SLOT, World, millis};
 use super::{CAPACITY, How, MAX_OPS, Mode, NAMES, Op, Registration, Script, StackKind};
 
@@ -218,7 +218,7 @@ fn register_group<'a>(
                     Some(timeout) => registered.timeout(timeout),
                     None => registered,
                 };
-                model.pending.push(Entry {
+                model.push(Entry {
                     id,
                     shown: format!("{:?}", registered.name()),
                     name: registered.name().to_string(),
@@ -227,7 +227,6 @@ fn register_group<'a>(
                     inline: matches!(how, How::Inline | How::TryInline),
                     behaviour: r.behaviour,
                     timeout,
-                    started_within: None,
                 });
             }
         }};
@@ -341,8 +340,9 @@ fn check_refused(full: bool, offered: usize, returned: usize) {
     assert_eq!(returned, offered, "the stack handed back another callback");
 }
 
-/// Runs the stack once, maybe with a deadline, maybe dropping the run after
-/// some polls, and checks the outcome.
+/// Runs the stack once, maybe with a deadline, maybe giving the run up after
+/// some polls (`drop_after_polls`: the low three bits count the polls; bit 3
+/// set forgets the run instead of dropping it), and checks the outcome.
 fn run(
     stack: &mut Stack<'_>,
     model: &mut Model,
@@ -352,45 +352,68 @@ fn run(
 ) {
     let from = world.events.borrow().len();
     let limit = drop_after_polls.map(|k| usize::from(k % 8));
-    // The run is dropped at the end of its arm.
+    // Miri would report the forgotten run as leaked memory: drop it there.
+    let forget = drop_after_polls.is_some_and(|k| k & 8 != 0) && !cfg!(miri);
+    let began = world.clock.now();
+    // The run is given up at the end of its arm, unless it completed.
     let driven = match stack {
         Stack::Plain(stack) => {
             let mut run = stack.run();
             if let Some(deadline) = deadline {
                 run = run.within(deadline);
             }
-            drive(&mut run, world, limit)
+            let driven = drive(&mut run, world, limit);
+            abandon(run, forget);
+            driven
         }
         Stack::Inline(stack) => {
             let mut run = stack.as_mut().run();
             if let Some(deadline) = deadline {
                 run = run.within(deadline);
             }
-            drive(&mut run, world, limit)
+            let driven = drive(&mut run, world, limit);
+            abandon(run, forget);
+            driven
         }
     };
     let before = model.pending.clone();
-    let polled = match driven {
+    match driven {
         Driven::Ready(report) => {
-            model.check_completed_run(&report, &world.events(), from, deadline);
+            let timing = RunTiming {
+                began,
+                deadline,
+                world,
+            };
+            model.check_completed_run(&report, &world.events(), from, &timing);
             return;
         }
         Driven::Dropped => {
-            model.forget_ended(&world.events()[from..], &stack.names(), deadline);
-            limit != Some(0)
+            model.forget_ended(&world.events()[from..], &stack.names());
         }
         Driven::Stuck => {
             let events = world.events();
             model.check_stuck(&events, deadline);
-            model.forget_ended(&events[from..], &stack.names(), deadline);
-            true
+            model.forget_ended(&events[from..], &stack.names());
         }
-    };
+    }
     let ended = before
         .into_iter()
         .filter(|e| !model.pending.iter().any(|p| p.id == e.id))
         .collect();
-    model.keep_room(ended, polled);
+    model.keep_room(ended);
+}
+
+/// Gives up a run: drops it, or forgets it (its destructor never runs, as
+/// `mem::forget` allows in safe code). A forgotten run's memory is kept
+/// reachable here, so that a leak checker does not report what the script
+/// leaked on purpose; past [`GRAVEYARD_LIMIT`] runs it is dropped instead.
+fn abandon<T>(run: T, forget: bool) {
+    static GRAVEYARD: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    const GRAVEYARD_LIMIT: usize = 100_000;
+    let mut graveyard = GRAVEYARD.lock().unwrap_or_else(|e| e.into_inner());
+    if forget && graveyard.len() < GRAVEYARD_LIMIT {
+        graveyard.push(Box::into_raw(Box::new(run)) as usize);
+    }
 }
 
 enum Driven {

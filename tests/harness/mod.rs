@@ -69,10 +69,13 @@ pub struct Script {
 pub enum Op {
     /// Register a callback.
     Register(Registration),
-    /// Run the stack, maybe with a deadline, maybe dropping the run after
-    /// some polls.
+    /// Run the stack, maybe with a deadline, maybe giving the run up after
+    /// some polls. A later run then resumes it with its own deadline, looser,
+    /// tighter or absent.
     Run {
         deadline_ms: Option<u8>,
+        /// Give up after `k % 8` polls: `mem::forget` the run when bit 3 of
+        /// `k` is set, else drop it.
         drop_after_polls: Option<u8>,
     },
     /// Drop the stack (unfinished callbacks are dropped with a warning) and

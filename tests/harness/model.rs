@@ -22,13 +22,10 @@ pub struct Entry {
     /// cancellation (timeout, skip) leaves no event.
     pub borrowed: bool,
     /// Registered in an inline slot: the stack must not move it, so finished
-    /// entries below it keep their room (see [`Model::keep_room`]).
+    /// entries below it keep their room (see [`Model::compactable`]).
     pub inline: bool,
     pub behaviour: Behaviour,
     pub timeout: Option<Duration>,
-    /// It started in a run that was dropped, and that run had this deadline:
-    /// its budget came from it.
-    pub started_within: Option<Duration>,
 }
 
 /// The model of one stack.
@@ -36,9 +33,10 @@ pub struct Entry {
 pub struct Model {
     /// Registration order; the top of the stack is last.
     pub pending: Vec<Entry>,
-    /// Finished entries that still take room on the stack: a run dropped
-    /// part-way does not compact the stack when that would move a live
-    /// inline future.
+    /// Finished members of stages that a run given up part-way (dropped or
+    /// forgotten) left behind. They take room only while the stack is full
+    /// and cannot compact them away: that would move a live inline future
+    /// above them (see [`Model::compactable`]).
     pub held: Vec<Entry>,
 }
 
@@ -66,26 +64,40 @@ fn start_index(events: &[Event], id: usize) -> Option<usize> {
 }
 
 impl Model {
+    /// Whether the next registration fails: `N` cells are taken, and the
+    /// finished ones among them cannot be compacted away.
     pub fn is_full(&self) -> bool {
-        self.pending.len() + self.held.len() == CAPACITY
+        self.pending.len() + self.held.len() == CAPACITY && !self.compactable()
     }
 
-    /// After a run dropped part-way, and [`forget_ended`](Self::forget_ended):
-    /// which finished entries still take room. `ended` ended in that run;
-    /// `polled`: the run was polled, so its drop compacts the stack, unless
-    /// an inline future above the first finished entry would move.
-    pub fn keep_room(&mut self, ended: Vec<Entry>, polled: bool) {
+    /// Whether the stack can drop the finished entries it holds: no live
+    /// inline future sits above the lowest of them (it would move).
+    pub fn compactable(&self) -> bool {
+        let Some(first) = self.held.iter().map(|e| e.id).min() else {
+            return false;
+        };
+        !self.pending.iter().any(|e| e.inline && e.id > first)
+    }
+
+    /// A registration succeeded: on a stack whose cells were all taken, the
+    /// stack made room by compacting the finished entries away.
+    pub fn push(&mut self, entry: Entry) {
+        if self.pending.len() + self.held.len() == CAPACITY {
+            assert!(self.compactable(), "registered on a full stack");
+            self.held.clear();
+        }
+        self.pending.push(entry);
+    }
+
+    /// After a run given up part-way, and [`forget_ended`](Self::forget_ended):
+    /// the entries that ended in that run stay as finished cells of their
+    /// stage, until the stage completes or the stack needs their room.
+    /// Whether the run was dropped or forgotten makes no difference.
+    pub fn keep_room(&mut self, ended: Vec<Entry>) {
         self.held.extend(ended);
         // A stage whose members all ended is gone, finished entries and all.
         let running: HashSet<usize> = self.pending.iter().map(|e| e.stage).collect();
         self.held.retain(|e| running.contains(&e.stage));
-        let Some(first) = self.held.iter().map(|e| e.id).min() else {
-            return;
-        };
-        let would_move = self.pending.iter().any(|e| e.inline && e.id > first);
-        if polled && !would_move {
-            self.held.clear();
-        }
     }
 
     /// The stack was dropped, or a run completed: it holds nothing.
@@ -102,17 +114,7 @@ impl Model {
     /// Forgets the callbacks that ended (by the events), after a run that was
     /// dropped part-way. A borrowed callback cancelled in that run leaves no
     /// event: for those alone, `listed` (what the stack still lists) decides.
-    pub fn forget_ended(
-        &mut self,
-        events: &[Event],
-        listed: &[String],
-        deadline: Option<Duration>,
-    ) {
-        for entry in &mut self.pending {
-            if start_index(events, entry.id).is_some() {
-                entry.started_within = deadline;
-            }
-        }
+    pub fn forget_ended(&mut self, events: &[Event], listed: &[String]) {
         self.pending.retain(|entry| {
             if end_index(events, entry.id).is_some() {
                 return false;
@@ -128,7 +130,7 @@ impl Model {
         report: &Report<N>,
         all: &[Event],
         from: usize,
-        deadline: Option<Duration>,
+        run: &RunTiming<'_>,
     ) {
         let ran = self.clear();
         let by_name: HashMap<&str, &Entry> = ran.iter().map(|e| (e.name.as_str(), e)).collect();
@@ -179,7 +181,7 @@ impl Model {
         for record in report {
             let entry = by_name[record.name().to_string().as_str()];
             let resumed = start_index(&all[..from], entry.id).is_some();
-            check_outcome(entry, record, resumed, deadline, report, all);
+            check_outcome(entry, record, resumed, run, report, all);
         }
 
         // The stack dropped every callback it owned (boxed, closure, inline)
@@ -232,6 +234,31 @@ impl Model {
     }
 }
 
+/// When a completed run began and what bound it, on the virtual clock.
+pub struct RunTiming<'w> {
+    /// The run's first poll.
+    pub began: Duration,
+    /// Its `within` budget, if any.
+    pub deadline: Option<Duration>,
+    /// When each callback was first polled, by this run or an earlier one.
+    pub world: &'w super::probe::World,
+}
+
+impl RunTiming<'_> {
+    /// Where a callback first polled at `at` is cut off: at its own timeout,
+    /// counted from its first poll (even in an earlier run that was given
+    /// up), or at this run's deadline, whichever comes first. The deadline
+    /// of an abandoned run binds nothing.
+    fn cutoff(&self, entry: &Entry, at: Duration) -> Option<Duration> {
+        let own = entry.timeout.map(|own| at + own);
+        let run = self.deadline.map(|within| self.began + within);
+        match (own, run) {
+            (Some(own), Some(run)) => Some(own.min(run)),
+            (own, run) => own.or(run),
+        }
+    }
+}
+
 /// Checks one record against what its callback does. `resumed`: it started
 /// in an earlier run that was dropped, so time may have passed while nobody
 /// polled it.
@@ -239,12 +266,17 @@ fn check_outcome<const N: usize>(
     entry: &Entry,
     record: &teardown_stack::Record,
     resumed: bool,
-    deadline: Option<Duration>,
+    run: &RunTiming<'_>,
     report: &Report<N>,
     all: &[Event],
 ) {
+    let deadline = run.deadline;
     let (outcome, elapsed) = (record.outcome(), record.elapsed());
     let name = &entry.name;
+    let cutoff = run
+        .world
+        .started_at(entry.id)
+        .map(|at| (at, run.cutoff(entry, at)));
     // Exactly `expected`, or at least that for a resumed callback.
     let took = |expected: Duration, what: &str| {
         let elapsed = elapsed.unwrap_or_else(|| panic!("{name}: no timing"));
@@ -273,12 +305,13 @@ fn check_outcome<const N: usize>(
         }
         Outcome::TimedOut { budget } => {
             assert_eq!(starts, 1, "{name} timed out but started {starts} times");
-            let bounded =
-                entry.timeout.is_some() || deadline.is_some() || entry.started_within.is_some();
-            assert!(bounded, "{name} timed out with no budget");
-            assert!(
-                entry.timeout.is_none_or(|own| *budget <= own),
-                "{name}: budget over its own"
+            let (at, cutoff) = cutoff.unwrap_or_else(|| panic!("{name} timed out unstarted"));
+            let cutoff = cutoff.unwrap_or_else(|| panic!("{name} timed out with no budget"));
+            assert_eq!(
+                *budget,
+                cutoff - at,
+                "{name}: cut off at the wrong time (own timeout {:?}, run deadline {deadline:?})",
+                entry.timeout
             );
             let over = deadline.is_some_and(|d| *budget > d);
             assert!(resumed || !over, "{name}: budget over the deadline");
@@ -311,6 +344,15 @@ fn check_outcome<const N: usize>(
             }
             if let Behaviour::Sleep(ms) = entry.behaviour {
                 took(millis(ms), "slept the wrong time");
+                // It ended on its own, so it was not due to be cut off first
+                // (a resumed one may find its sleep over when polled late).
+                let (at, cutoff) = cutoff.unwrap_or_else(|| panic!("{name} ended unstarted"));
+                if let (Some(cutoff), false) = (cutoff, resumed) {
+                    assert!(
+                        at + millis(ms) <= cutoff,
+                        "{name} slept {ms} ms from {at:?}, past its cutoff {cutoff:?}"
+                    );
+                }
             }
         }
         other => panic!("unknown outcome {other:?}"),

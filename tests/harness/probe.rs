@@ -2,6 +2,7 @@
 //! says and log what happens to them.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -41,6 +42,8 @@ pub struct World {
     /// The threads that wake probes, joined at the end of the script so that
     /// none outlives it (a leak checker would see its thread-locals).
     pub threads: Rc<RefCell<Vec<std::thread::JoinHandle<()>>>>,
+    /// When each probe was first polled, on the virtual clock.
+    pub started_at: Rc<RefCell<HashMap<usize, Duration>>>,
 }
 
 impl World {
@@ -50,6 +53,7 @@ impl World {
             clock: VirtualClock::new(),
             outstanding: Arc::default(),
             threads: Rc::default(),
+            started_at: Rc::default(),
         }
     }
 
@@ -66,6 +70,11 @@ impl World {
 
     pub fn events(&self) -> Vec<Event> {
         self.events.borrow().clone()
+    }
+
+    /// When probe `id` was first polled, if it was.
+    pub fn started_at(&self, id: usize) -> Option<Duration> {
+        self.started_at.borrow().get(&id).copied()
     }
 }
 
@@ -144,6 +153,8 @@ impl Future for Probe {
         if !this.started {
             this.started = true;
             this.world.log(Event::Started(this.id));
+            let now = this.world.clock.now();
+            this.world.started_at.borrow_mut().insert(this.id, now);
         }
         match this.behaviour {
             Behaviour::Complete => this.finish(Ok(())),
