@@ -247,7 +247,8 @@ impl<C: ?Sized, const SLOT: usize> Drop for InlineFuture<C, SLOT> {
     }
 }
 
-impl<'a, const N: usize, const SLOT: usize, R, C> InlineTeardown<'a, N, SLOT, R, C>
+impl<'a, const N: usize, const SLOT: usize, R: crate::timer::Clock, C>
+    InlineTeardown<'a, N, SLOT, R, C>
 where
     C: ?Sized + Cleanup + 'a,
 {

@@ -92,7 +92,7 @@ pub struct InlineTeardown<
     'a,
     const N: usize,
     const SLOT: usize,
-    R = NoTimer,
+    R: Clock = NoTimer,
     C = dyn Cleanup + Send + 'a,
 > where
     C: ?Sized + Cleanup,
@@ -372,8 +372,8 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock + Default, C: ?Sized + Clea
     }
 }
 
-impl<'a, const N: usize, const SLOT: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a> fmt::Debug
-    for InlineTeardown<'a, N, SLOT, R, C>
+impl<'a, const N: usize, const SLOT: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a>
+    fmt::Debug for InlineTeardown<'a, N, SLOT, R, C>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InlineTeardown")

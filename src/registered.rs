@@ -4,20 +4,21 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
 
+use crate::timer::Clock;
 use crate::{Name, Timer};
 
 /// A callback just registered: its name, and (on a stack with a
 /// [`Timer`]) a way to give it a time budget.
 ///
 /// Returned by every registration method; drop it if there is nothing to set.
-pub struct Registered<'t, R> {
+pub struct Registered<'t, R: Clock> {
     name: Name,
-    timeout: &'t mut Option<Duration>,
+    timeout: &'t mut R::Timeout,
     timer: PhantomData<fn() -> R>,
 }
 
-impl<'t, R> Registered<'t, R> {
-    pub(crate) fn new(name: Name, timeout: &'t mut Option<Duration>) -> Self {
+impl<'t, R: Clock> Registered<'t, R> {
+    pub(crate) fn new(name: Name, timeout: &'t mut R::Timeout) -> Self {
         Registered {
             name,
             timeout,
@@ -55,7 +56,7 @@ impl<R: Timer> Registered<'_, R> {
     }
 }
 
-impl<R> fmt::Debug for Registered<'_, R> {
+impl<R: Clock> fmt::Debug for Registered<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registered")
             .field("name", &self.name)

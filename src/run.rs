@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Slot};
-use crate::entry::{Entry, Started};
+use crate::entry::Entry;
 use crate::fmt::{Shown, Span};
 use crate::inline::{InlineSlot, NoInline, Storage};
 use crate::isolate;
@@ -117,7 +117,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             let report = &mut stack.report;
             let timer = &stack.timer;
 
-            stage.start(members, report, now, begun.deadline);
+            stage.start(members, report, timer, begun.deadline);
             stage.poll(members, report, timer, cx);
             let earliest = stage.expire(members, report, now, begun.deadline);
 
@@ -156,7 +156,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
 
 impl Current {
     /// The stage on top of `entries` (not empty).
-    fn top_of<C: ?Sized, S: Storage>(entries: &[Entry<'_, C, S>]) -> Self {
+    fn top_of<R: Clock, C: ?Sized, S: Storage>(entries: &[Entry<'_, R, C, S>]) -> Self {
         let id = entries[entries.len() - 1].stage;
         let members = entries.iter().rev().take_while(|e| e.stage == id).count();
         let base = entries.len() - members;
@@ -169,13 +169,14 @@ impl Current {
 
     /// Starts the members not started yet, top first, each with its budget;
     /// once the run's deadline has passed, skips them instead.
-    fn start<const N: usize, C: ?Sized, S: Storage>(
+    fn start<const N: usize, R: Clock, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C, S>],
+        members: &mut [Entry<'_, R, C, S>],
         report: &mut Report<N>,
-        now: Option<Duration>,
+        timer: &R,
         deadline: Option<Duration>,
     ) {
+        let now = timer.now();
         let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
         for entry in members.iter_mut().rev() {
             if entry.started.is_some() || entry.is_finished() {
@@ -193,10 +194,7 @@ impl Current {
             // Only its own timeout goes with it: the run's deadline is this
             // run's, applied in `expire`, and binds no later run that
             // resumes it.
-            entry.started = Some(Started {
-                at: now,
-                budget: entry.timeout,
-            });
+            entry.started = Some(timer.stamp());
             debug!("running teardown callback {:?}", entry.name);
         }
     }
@@ -205,7 +203,7 @@ impl Current {
     /// only those woken since their last poll.
     fn poll<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C, S>],
+        members: &mut [Entry<'_, R, C, S>],
         report: &mut Report<N>,
         timer: &R,
         cx: &mut Context<'_>,
@@ -232,9 +230,9 @@ impl Current {
     /// Cancels the members past their own timeout (counted from their first
     /// poll, in this run or an earlier one given up) or past this run's
     /// deadline; returns the earliest cutoff of those still running.
-    fn expire<const N: usize, C: ?Sized, S: Storage>(
+    fn expire<const N: usize, R: Clock, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, C, S>],
+        members: &mut [Entry<'_, R, C, S>],
         report: &mut Report<N>,
         now: Option<Duration>,
         run_deadline: Option<Duration>,
@@ -248,7 +246,7 @@ impl Current {
             let Some(started) = entry.started else {
                 continue;
             };
-            let deadline = match (started.deadline(), run_deadline) {
+            let deadline = match (entry.deadline(), run_deadline) {
                 (Some(own), Some(run)) => own.min(run),
                 (own, run) => match own.or(run) {
                     Some(deadline) => deadline,
@@ -259,9 +257,8 @@ impl Current {
                 earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
                 continue;
             }
-            let budget = started
-                .at
-                .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
+            let budget =
+                R::time_of(started).map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
             warn!(
                 "teardown callback {:?} timed out after {:?}; cancelled",
                 entry.name,
@@ -303,8 +300,8 @@ fn poll_isolated<C: ?Sized + Cleanup>(
 /// Ends a callback: drops its future (a panic in its destructor is caught
 /// with `std`, and makes a completed callback count as panicked) and records
 /// it.
-fn finish<const N: usize, C: ?Sized, S: Storage>(
-    entry: &mut Entry<'_, C, S>,
+fn finish<const N: usize, R: Clock, C: ?Sized, S: Storage>(
+    entry: &mut Entry<'_, R, C, S>,
     report: &mut Report<N>,
     outcome: Outcome,
     now: Option<Duration>,
@@ -340,7 +337,7 @@ fn finish<const N: usize, C: ?Sized, S: Storage>(
     };
     let elapsed = entry
         .started
-        .and_then(|started| Some(now?.saturating_sub(started.at?)));
+        .and_then(|started| Some(now?.saturating_sub(R::time_of(started)?)));
     report.push(Record::new(name, outcome, elapsed));
 }
 

@@ -62,13 +62,13 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 pub struct Teardown<
     'a,
     const N: usize,
-    R = NoTimer,
+    R: Clock = NoTimer,
     C = dyn Cleanup + Send + 'a,
     S: Storage = NoInline,
 > where
     C: ?Sized + Cleanup,
 {
-    pub(crate) entries: heapless::Vec<Entry<'a, C, S>, N>,
+    pub(crate) entries: heapless::Vec<Entry<'a, R, C, S>, N>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     registered: u32,
     /// How many stages were ever opened: numbers stages.
@@ -358,7 +358,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     }
 
     /// The entries not finished, top first.
-    fn pending(&self) -> impl Iterator<Item = &Entry<'a, C, S>> + '_ {
+    fn pending(&self) -> impl Iterator<Item = &Entry<'a, R, C, S>> + '_ {
         self.entries
             .iter()
             .rev()
@@ -463,7 +463,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
             name: Name::new(name, self.registered),
             slot,
             stage,
-            timeout: None,
+            timeout: R::Timeout::default(),
             started: None,
         };
         self.registered = self.registered.wrapping_add(1);
@@ -547,9 +547,11 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
 
 /// Lists the names of unfinished callbacks, top of the stack first, as
 /// `"a", #1, "b"`.
-pub(crate) struct NameList<'e, 'a, C: ?Sized, S: Storage>(pub(crate) &'e [Entry<'a, C, S>]);
+pub(crate) struct NameList<'e, 'a, R: Clock, C: ?Sized, S: Storage>(
+    pub(crate) &'e [Entry<'a, R, C, S>],
+);
 
-impl<C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, C, S> {
+impl<R: Clock, C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, R, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
         for (i, entry) in pending.enumerate() {
@@ -563,7 +565,7 @@ impl<C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, C, S> {
 }
 
 #[cfg(feature = "defmt")]
-impl<C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, C, S> {
+impl<R: Clock, C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, R, C, S> {
     fn format(&self, f: defmt::Formatter<'_>) {
         let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
         for (i, entry) in pending.enumerate() {
@@ -575,7 +577,7 @@ impl<C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, C, S> {
     }
 }
 
-impl<C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, C, S> {
+impl<R: Clock, C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, R, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
             .entries(
@@ -589,7 +591,7 @@ impl<C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, C, S> {
     }
 }
 
-impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
     for Teardown<'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -603,7 +605,7 @@ impl<'a, const N: usize, R: fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fm
 
 /// A stack dropped with callbacks never run says so, then drops them last
 /// registered first, the order `run` would have used.
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> Drop
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
     for Teardown<'a, N, R, C, S>
 {
     fn drop(&mut self) {

@@ -20,7 +20,7 @@ use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 /// afterwards are not members. `S` is the stack's [`Storage`]: [`NoInline`]
 /// but on a stage of an [`InlineTeardown`], whose members may also be
 /// inline ([`push_inline`](Self::push_inline)).
-pub struct Stage<'t, 'a, const N: usize, R, C: ?Sized + Cleanup, S: Storage = NoInline> {
+pub struct Stage<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage = NoInline> {
     stack: &'t mut Teardown<'a, N, R, C, S>,
     id: u32,
     members: usize,
@@ -177,7 +177,7 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
     }
 }
 
-impl<'a, const N: usize, R, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
     for Stage<'_, 'a, N, R, C, S>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

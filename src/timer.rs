@@ -56,23 +56,40 @@ pub(crate) use clock::Clock;
 
 mod clock {
     use super::{Duration, NoTimer, Timer};
+    use core::fmt::Debug;
     use core::future::Future;
 
     /// What the run needs of its runtime parameter: a [`Timer`], or nothing.
     ///
     /// Not nameable outside the crate; every [`Timer`] and [`NoTimer`]
-    /// implement it.
+    /// implement it. Its associated types are what each entry keeps of its
+    /// timing: zero-sized without a timer, so a stack pays for timeouts and
+    /// start times only when it has a clock to measure them.
     pub trait Clock {
         /// The sleep future, if there is a timer.
         type Sleep: Future<Output = ()> + Unpin;
+        /// An entry's own time budget: `Option<Duration>` with a timer,
+        /// nothing without.
+        type Timeout: Copy + Default + Debug;
+        /// When an entry was first polled: the time with a timer, nothing
+        /// without (whether it started is kept beside it).
+        type Stamp: Copy + Debug;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
         fn sleep(&self, duration: Duration) -> Option<Self::Sleep>;
+        /// The current time, as an entry keeps it.
+        fn stamp(&self) -> Self::Stamp;
+        /// The time of a stamp, if there is a timer.
+        fn time_of(stamp: Self::Stamp) -> Option<Duration>;
+        /// The budget of a timeout, if one was set.
+        fn budget_of(timeout: Self::Timeout) -> Option<Duration>;
     }
 
     impl<T: Timer> Clock for T {
         type Sleep = T::Sleep;
+        type Timeout = Option<Duration>;
+        type Stamp = Duration;
 
         fn now(&self) -> Option<Duration> {
             Some(Timer::now(self))
@@ -81,16 +98,40 @@ mod clock {
         fn sleep(&self, duration: Duration) -> Option<T::Sleep> {
             Some(Timer::sleep(self, duration))
         }
+
+        fn stamp(&self) -> Duration {
+            Timer::now(self)
+        }
+
+        fn time_of(stamp: Duration) -> Option<Duration> {
+            Some(stamp)
+        }
+
+        fn budget_of(timeout: Option<Duration>) -> Option<Duration> {
+            timeout
+        }
     }
 
     impl Clock for NoTimer {
         type Sleep = core::future::Pending<()>;
+        type Timeout = ();
+        type Stamp = ();
 
         fn now(&self) -> Option<Duration> {
             None
         }
 
         fn sleep(&self, _: Duration) -> Option<Self::Sleep> {
+            None
+        }
+
+        fn stamp(&self) {}
+
+        fn time_of((): ()) -> Option<Duration> {
+            None
+        }
+
+        fn budget_of((): ()) -> Option<Duration> {
             None
         }
     }
