@@ -2,7 +2,8 @@
 # Code size: builds size-probe/ (eight cleanups on a Teardown, run with a
 # report) and its hand-written floor for thumbv7em-none-eabihf, prints both
 # .text sizes and their ratio, and fails if the probe's .text is over the
-# budget in size-probe/budget.txt.
+# budget in size-probe/budget.txt. The build itself fails if a stack is over
+# its RAM budget on this target (size-probe/src/ram.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../size-probe"
 

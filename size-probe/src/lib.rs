@@ -3,6 +3,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod ram;
+
 use core::future::Future;
 use core::hint::black_box;
 use core::pin::pin;
