@@ -151,6 +151,8 @@ mod callback;
 mod deferred;
 mod entry;
 mod error;
+#[cfg(feature = "std")]
+mod exit;
 // The only `unsafe` code of the crate: inline slots.
 #[allow(unsafe_code)]
 mod inline;
@@ -158,6 +160,7 @@ mod inline_stack;
 mod isolate;
 mod message;
 mod name;
+mod nest;
 mod output;
 mod registered;
 mod released;
@@ -165,6 +168,7 @@ mod report;
 mod rollback;
 mod run;
 mod scope;
+mod shutdown;
 mod stack;
 mod stage;
 mod timer;
@@ -177,11 +181,13 @@ pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
 pub use name::Name;
+pub use nest::NestedFailure;
 pub use output::CleanupOutput;
 pub use registered::Registered;
 pub use released::Released;
 pub use report::{Outcome, Record, Report};
 pub use run::Run;
+pub use shutdown::Shutdown;
 pub use stack::{LocalTeardown, Teardown};
 pub use stage::Stage;
 #[cfg(feature = "async-io")]
