@@ -1,0 +1,103 @@
+//! Nesting: a whole stack registered on another as one callback.
+
+use core::fmt;
+
+use crate::callback::Cleanup;
+use crate::timer::Clock;
+use crate::{Outcome, Report, Teardown};
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// Turns the whole stack into one cleanup, to register on another stack:
+    /// the way an application's teardown joins its framework's.
+    ///
+    /// When the parent reaches it, the nested stack runs in its own order,
+    /// with its own timeouts, isolation and log lines (each failure logged as
+    /// it happens). It completes in the parent's report when every one of
+    /// its callbacks completed, and fails otherwise, with a
+    /// [`NestedFailure`] whose message names each callback that failed,
+    /// panicked, timed out or was skipped. A timeout the parent gives it
+    /// bounds the whole nested run; if the parent cuts it off, the nested
+    /// stack is dropped with its unfinished callbacks, and a warning names
+    /// them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::{Outcome, Teardown};
+    ///
+    /// let mut app = Teardown::<4>::new();
+    /// app.push("cache", async {}).unwrap();
+    /// app.push("webhooks", async { Err::<(), _>("timeout") }).unwrap();
+    ///
+    /// let mut framework = Teardown::<8>::new();
+    /// framework.push("store", async {}).unwrap();
+    /// framework.push("app", app.into_cleanup()).unwrap();
+    /// framework.push("server", async {}).unwrap();
+    ///
+    /// let report = futures_lite::future::block_on(framework.run());
+    /// let order: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
+    /// assert_eq!(order, ["server", "app", "store"]);
+    /// let Outcome::Failed(message) = report.records()[1].outcome() else { panic!() };
+    /// assert_eq!(message, "\"webhooks\" failed; 1 of 2 completed");
+    /// ```
+    pub async fn into_cleanup(mut self) -> Result<(), NestedFailure<N>> {
+        debug!("running a nested stack of {} callback(s)", self.len());
+        let report = self.run().await;
+        if report.is_clean() {
+            Ok(())
+        } else {
+            Err(NestedFailure {
+                report: report.clone(),
+            })
+        }
+    }
+}
+
+/// A nested stack (see [`Teardown::into_cleanup`]) in which some callback
+/// did not complete.
+///
+/// `Display` names each one with how it ended, then counts
+/// (`"db" failed, "cache" timed out; 3 of 5 completed`): that is the
+/// message the parent's report keeps (cut to
+/// [`MESSAGE_CAPACITY`](crate::MESSAGE_CAPACITY) bytes) and its log line
+/// shows in full. The nested run's whole report is
+/// [`report`](Self::report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NestedFailure<const N: usize> {
+    report: Report<N>,
+}
+
+impl<const N: usize> NestedFailure<N> {
+    /// The nested run's report.
+    #[must_use]
+    pub fn report(&self) -> &Report<N> {
+        &self.report
+    }
+}
+
+impl<const N: usize> fmt::Display for NestedFailure<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, record) in self.report.failures().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            let how = match record.outcome() {
+                Outcome::Failed(_) => "failed",
+                Outcome::Panicked(_) => "panicked",
+                Outcome::TimedOut { .. } => "timed out",
+                Outcome::Skipped => "skipped",
+                // A failure is never completed; `Outcome` may grow.
+                _ => "did not complete",
+            };
+            write!(f, "{:?} {how}", record.name())?;
+        }
+        write!(
+            f,
+            "; {} of {} completed",
+            self.report.completed(),
+            self.report.len()
+        )
+    }
+}
+
+impl<const N: usize> core::error::Error for NestedFailure<N> {}
