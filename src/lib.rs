@@ -151,6 +151,8 @@ mod callback;
 mod deferred;
 mod entry;
 mod error;
+#[cfg(feature = "std")]
+mod exit;
 // The only `unsafe` code of the crate: inline slots.
 #[allow(unsafe_code)]
 mod inline;
