@@ -169,6 +169,8 @@ mod rollback;
 mod run;
 mod scope;
 mod shutdown;
+#[cfg(feature = "signal")]
+mod signal;
 mod stack;
 mod stage;
 mod timer;
@@ -188,6 +190,8 @@ pub use released::Released;
 pub use report::{Outcome, Record, Report};
 pub use run::Run;
 pub use shutdown::Shutdown;
+#[cfg(feature = "signal")]
+pub use signal::{Signal, Signals};
 pub use stack::{LocalTeardown, Teardown};
 pub use stage::Stage;
 #[cfg(feature = "async-io")]
