@@ -1,10 +1,12 @@
 //! Nesting: a whole stack registered on another as one callback.
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::callback::Cleanup;
+use crate::fmt::Span;
 use crate::timer::Clock;
-use crate::{Outcome, Report, Teardown};
+use crate::{Outcome, Report, Teardown, Timer};
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
     /// Turns the whole stack into one cleanup, to register on another stack:
@@ -42,14 +44,54 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// ```
     pub async fn into_cleanup(mut self) -> Result<(), NestedFailure<N>> {
         debug!("running a nested stack of {} callback(s)", self.len());
-        let report = self.run().await;
-        if report.is_clean() {
-            Ok(())
-        } else {
-            Err(NestedFailure {
-                report: report.clone(),
-            })
-        }
+        nested(self.run().await)
+    }
+}
+
+impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// [`into_cleanup`](Self::into_cleanup), with the nested run bounded by
+    /// `budget` (see [`Run::within`](crate::Run::within)).
+    ///
+    /// Unlike a timeout the parent gives the nested step, which drops the
+    /// whole nested run when it fires, the nested run then keeps its own
+    /// deadline: a hung callback is cut off and the rest are skipped, each
+    /// reported by name in the [`NestedFailure`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use teardown_stack::{Outcome, Teardown, VirtualClock};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut app = Teardown::<4, _>::with_timer(clock.clone());
+    /// app.push("cache", async {}).unwrap();
+    /// app.push("webhooks", core::future::pending::<()>()).unwrap();
+    ///
+    /// let mut framework = Teardown::<4, _>::with_timer(clock.clone());
+    /// framework.push("app", app.into_cleanup_within(Duration::from_secs(2))).unwrap();
+    /// let report = clock.block_on(framework.run());
+    /// let Outcome::Failed(message) = report.records()[0].outcome() else { panic!() };
+    /// assert_eq!(message, "\"webhooks\" timed out, \"cache\" skipped; 0 of 2 completed");
+    /// ```
+    pub async fn into_cleanup_within(mut self, budget: Duration) -> Result<(), NestedFailure<N>> {
+        debug!(
+            "running a nested stack of {} callback(s) within {:?}",
+            self.len(),
+            Span(budget)
+        );
+        nested(self.run().within(budget).await)
+    }
+}
+
+/// The nested step's outcome, from its run's report.
+fn nested<const N: usize>(report: &Report<N>) -> Result<(), NestedFailure<N>> {
+    if report.is_clean() {
+        Ok(())
+    } else {
+        Err(NestedFailure {
+            report: report.clone(),
+        })
     }
 }
 

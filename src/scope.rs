@@ -30,6 +30,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// If the scope's future is dropped part-way, nothing runs: the
     /// callbacks stay registered, as for a dropped [`run`](Self::run).
     ///
+    /// Await it where nothing asks for `Send` (`block_on`, `#[tokio::main]`,
+    /// the future an executor's `run` drives): today's compiler cannot prove
+    /// a future that calls an async closure with a borrow `Send`
+    /// (rust-lang/rust#126350), so it cannot be spawned on a multi-threaded
+    /// executor even over a `Send` stack.
+    ///
     /// # Errors
     ///
     /// [`Released`], when the body returns `Err`.
