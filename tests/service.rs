@@ -421,23 +421,33 @@ fn a_hung_cleanup_is_cut_off_by_its_timeout_and_the_rest_still_run() {
 #[test]
 fn a_client_hanging_up_mid_request_does_not_stall_the_teardown() {
     let data_dir = tempfile::tempdir().unwrap();
-    let service = Service::start(
-        data_dir.path(),
-        &["--until-signal", "--cleanup-timeout-ms", "5000"],
-    );
+    // The upstream takes 2 s, so a client that hangs up 300 ms after sending
+    // its request leaves while the service is waiting on the upstream for it.
+    let args = [
+        "--until-signal",
+        "--cleanup-timeout-ms",
+        "5000",
+        "--upstream-latency-ms",
+        "2000",
+    ];
+    let service = Service::start(data_dir.path(), &args);
     let addr = service.addr();
-    // Each request is sent in full, then the client goes away while the
-    // service is still waiting on the upstream for it.
-    for seq in 0..8 {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        let payload = format!("gone-{seq}");
-        let request = format!(
-            "POST /records HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{payload}",
-            payload.len()
-        );
-        stream.write_all(request.as_bytes()).unwrap();
-        drop(stream);
-    }
+    // More clients than pooled connections (4): every connection is taken
+    // by a request that is then cut off.
+    let streams: Vec<TcpStream> = (0..8)
+        .map(|seq| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            let payload = format!("gone-{seq}");
+            let request = format!(
+                "POST /records HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{payload}",
+                payload.len()
+            );
+            stream.write_all(request.as_bytes()).unwrap();
+            stream
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    drop(streams);
     // A request that completes shows the pool still serves.
     assert!(post(addr, "after"));
     service.signal("TERM");
@@ -445,4 +455,5 @@ fn a_client_hanging_up_mid_request_does_not_stall_the_teardown() {
 
     assert_eq!(status.code(), Some(0), "report: {stdout}");
     assert!(stdout.contains("all completed"), "report: {stdout}");
+    assert!(stored_payloads(data_dir.path()).contains(&"after".to_owned()));
 }

@@ -81,7 +81,7 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
         log::error!("cannot create {}: {error}", config.data_dir.display());
         return ExitCode::from(2);
     }
-    let upstream = match upstream::start(&ex).await {
+    let upstream = match upstream::start(&ex, config.upstream_latency).await {
         Ok(upstream) => upstream,
         Err(error) => {
             log::error!("cannot start the upstream: {error}");
