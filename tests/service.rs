@@ -457,3 +457,89 @@ fn a_client_hanging_up_mid_request_does_not_stall_the_teardown() {
     assert!(stdout.contains("all completed"), "report: {stdout}");
     assert!(stored_payloads(data_dir.path()).contains(&"after".to_owned()));
 }
+
+/// Whether `ab` (Apache's load generator, Debian's `apache2-utils`) runs.
+fn ab_available() -> bool {
+    Command::new("ab")
+        .arg("-V")
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// The number after `label` in `ab`'s summary, if the line is there.
+fn ab_figure(summary: &str, label: &str) -> Option<usize> {
+    let line = summary.lines().find(|line| line.starts_with(label))?;
+    line[label.len()..].split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn a_real_load_generator_cut_off_mid_request_leaves_a_clean_exit_and_every_ack_stored() {
+    if !ab_available() {
+        // CI installs it (.ci/run); elsewhere say so rather than fail.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ab is missing: apt-get install apache2-utils"
+        );
+        eprintln!("skipped: ab is missing (apt-get install apache2-utils)");
+        return;
+    }
+    for concurrency in [4, 16, 64] {
+        let data_dir = tempfile::tempdir().unwrap();
+        let service = Service::start(data_dir.path(), &["--until-signal"]);
+        let addr = service.addr();
+        let payload = data_dir.path().join("payload");
+        std::fs::write(&payload, "ab-load").unwrap();
+        // Keep-alive connections for 2 s; then ab stops and hangs up on the
+        // requests in flight, most of them waiting on the upstream.
+        let concurrency_arg = concurrency.to_string();
+        let url = format!("http://{addr}/records");
+        let args = [
+            "-k",
+            "-l",
+            "-r",
+            "-c",
+            &concurrency_arg,
+            "-t",
+            "2",
+            "-n",
+            "1000000",
+            "-T",
+            "text/plain",
+            "-p",
+        ];
+        let output = Command::new("ab")
+            .args(args)
+            .arg(&payload)
+            .arg(&url)
+            .output()
+            .unwrap();
+        let summary = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "ab failed: {summary}");
+        let complete = ab_figure(&summary, "Complete requests:").unwrap();
+        assert!(complete > 0, "{summary}");
+        assert_eq!(
+            ab_figure(&summary, "Failed requests:"),
+            Some(0),
+            "{summary}"
+        );
+        assert_eq!(ab_figure(&summary, "Non-2xx responses:"), None, "{summary}");
+
+        service.signal("TERM");
+        let (status, stdout, _) = service.wait();
+        assert_eq!(status.code(), Some(0), "-c {concurrency}: {stdout}");
+        assert!(
+            stdout.contains("all completed"),
+            "-c {concurrency}: {stdout}"
+        );
+        // Every acknowledged write is stored; at most the requests in flight
+        // when ab stopped were stored without ab reading their answer.
+        let stored = stored_payloads(data_dir.path())
+            .iter()
+            .filter(|payload| *payload == "ab-load")
+            .count();
+        assert!(
+            (complete..=complete + concurrency).contains(&stored),
+            "-c {concurrency}: ab completed {complete}, the store has {stored}"
+        );
+    }
+}
