@@ -42,6 +42,19 @@
 //! through a [`Stage`] ([`Teardown::stage`]) run concurrently; stages run in
 //! LIFO order.
 //!
+//! # The lifecycle around the stack
+//!
+//! [`Teardown::build`] runs a fallible build that registers as it goes and,
+//! if it fails, releases what it built, returning the error *and* the report
+//! ([`Released`]). [`Teardown::scope`] runs a body with the stack and always
+//! runs the stack afterwards, on `Ok`, on `Err` and (with `std`) on a panic.
+//! [`Teardown::shutdown_within`] races the run against a second request to
+//! stop and names the unfinished callbacks ([`Shutdown`]); with the `signal`
+//! feature, `Signals` supplies the requests (SIGINT, SIGTERM, Ctrl-C).
+//! [`Teardown::into_cleanup`] nests a whole stack in another as one step
+//! ([`NestedFailure`] names what failed in it), and with `std` a [`Report`]
+//! converts to a `std::process::ExitCode`, 0 only when clean.
+//!
 //! # Any executor, or none
 //!
 //! [`Run`] is a plain future: `smol::block_on(teardown.run())`,
@@ -102,6 +115,8 @@
 //! - `alloc`: boxed, owned callbacks; a waker per stage member.
 //! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
+//! - `signal`: `Signals`, the shutdown signals on any executor. Implies
+//!   `std`.
 //! - `log` (default): diagnostics through the `log` facade.
 //! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
 //!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and

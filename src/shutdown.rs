@@ -66,7 +66,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// waiting, and names the callbacks that had not finished.
     ///
     /// `interrupt` is typically the *next* shutdown signal (see
-    /// [`Signals`](crate::Signals), with the `signal` feature) while the
+    /// `Signals`, with the `signal` feature) while the
     /// first one started this run: an operator who asks twice wants out now.
     /// The caller decides what to do then, usually to log the names and
     /// exit; dropping the stack drops the unfinished callbacks and what they
