@@ -42,6 +42,19 @@
 //! through a [`Stage`] ([`Teardown::stage`]) run concurrently; stages run in
 //! LIFO order.
 //!
+//! # The lifecycle around the stack
+//!
+//! [`Teardown::build`] runs a fallible build that registers as it goes and,
+//! if it fails, releases what it built, returning the error *and* the report
+//! ([`Released`]). [`Teardown::scope`] runs a body with the stack and always
+//! runs the stack afterwards, on `Ok`, on `Err` and (with `std`) on a panic.
+//! [`Teardown::shutdown_within`] races the run against a second request to
+//! stop and names the unfinished callbacks ([`Shutdown`]); with the `signal`
+//! feature, `Signals` supplies the requests (SIGINT, SIGTERM, Ctrl-C).
+//! [`Teardown::into_cleanup`] nests a whole stack in another as one step
+//! ([`NestedFailure`] names what failed in it), and with `std` a [`Report`]
+//! converts to a `std::process::ExitCode`, 0 only when clean.
+//!
 //! # Any executor, or none
 //!
 //! [`Run`] is a plain future: `smol::block_on(teardown.run())`,
@@ -102,6 +115,8 @@
 //! - `alloc`: boxed, owned callbacks; a waker per stage member.
 //! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
+//! - `signal`: `Signals`, the shutdown signals on any executor. Implies
+//!   `std`.
 //! - `log` (default): diagnostics through the `log` facade.
 //! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
 //!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and
@@ -151,6 +166,8 @@ mod callback;
 mod deferred;
 mod entry;
 mod error;
+#[cfg(feature = "std")]
+mod exit;
 // The only `unsafe` code of the crate: inline slots.
 #[allow(unsafe_code)]
 mod inline;
@@ -158,13 +175,21 @@ mod inline_stack;
 mod isolate;
 mod message;
 mod name;
+mod nest;
 mod output;
 mod registered;
+mod released;
 mod report;
+mod rollback;
 mod run;
+mod scope;
+mod shutdown;
+#[cfg(feature = "signal")]
+mod signal;
 mod stack;
 mod stage;
 mod timer;
+mod unwind;
 mod wake;
 
 pub use callback::{Accepts, Cleanup};
@@ -173,10 +198,15 @@ pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
 pub use name::Name;
+pub use nest::NestedFailure;
 pub use output::CleanupOutput;
 pub use registered::Registered;
+pub use released::Released;
 pub use report::{Outcome, Record, Report};
 pub use run::Run;
+pub use shutdown::Shutdown;
+#[cfg(feature = "signal")]
+pub use signal::{Signal, Signals};
 pub use stack::{LocalTeardown, Teardown};
 pub use stage::Stage;
 #[cfg(feature = "async-io")]

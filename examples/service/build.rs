@@ -2,6 +2,7 @@
 //! teardown stack as soon as it is up, so a failure part-way leaves a stack
 //! that releases exactly what was built, in reverse.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,12 +11,12 @@ use std::time::Duration;
 
 use async_executor::Executor;
 use smol::net::TcpListener;
-use teardown_stack::{Full, Teardown};
+use teardown_stack::Teardown;
 
 use crate::BoxError;
-use crate::background::Background;
+use crate::background;
 use crate::clients::Clients;
-use crate::clock::SmolClock;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::sandboxes::Sandboxes;
 use crate::scratch;
@@ -24,7 +25,7 @@ use crate::store::Store;
 
 /// The service's teardown stack: room for every cleanup below, and a timer
 /// for the grace period and the per-cleanup timeouts.
-pub type ServiceTeardown = Teardown<'static, 16, SmolClock>;
+pub type ServiceTeardown = Teardown<'static, 16, Clock>;
 
 /// Keep-alive connections to the upstream, each closed by its own stage member.
 const CLIENTS: [&str; 4] = ["client-0", "client-1", "client-2", "client-3"];
@@ -48,55 +49,37 @@ pub async fn build(
     teardown: &mut ServiceTeardown,
 ) -> Result<Service, BoxError> {
     let faults = &config.faults;
-    let timeout = config.cleanup_timeout;
 
     faults.build_step(1, "temp-files")?;
     let scratch = scratch::create(&config.data_dir)?;
     let scratch_path = scratch.path().to_owned();
-    teardown
-        .push(
-            "temp-files",
-            faults.cleanup("temp-files", scratch::remove(scratch)),
-        )
-        .map_err(full)?
-        .timeout(timeout);
+    register(teardown, config, "temp-files", scratch::remove(scratch))?;
 
     faults.build_step(2, "store")?;
     let store_path = config.data_dir.join("store.log");
     let store = Store::open(&store_path).await?;
     log::info!("store: {}", store_path.display());
     let closing = store.clone();
-    teardown
-        .push(
-            "store",
-            faults.cleanup("store", async move { closing.close().await }),
-        )
-        .map_err(full)?
-        .timeout(timeout);
+    register(
+        teardown,
+        config,
+        "store",
+        async move { closing.close().await },
+    )?;
 
     faults.build_step(3, "clients")?;
     let clients = Clients::connect(ex, upstream, CLIENTS.len()).await?;
     let mut stage = teardown.stage();
     for name in CLIENTS {
         let closing = clients.clone();
-        stage
-            .push(
-                name,
-                faults.cleanup(name, async move { closing.close_one().await }),
-            )
-            .map_err(full)?
-            .timeout(timeout);
+        let close = faults.cleanup(name, async move { closing.close_one().await });
+        let registered = stage.push(name, close).map_err(|full| full.to_string())?;
+        registered.timeout(config.cleanup_timeout);
     }
 
     faults.build_step(4, "sandboxes")?;
     let sandboxes = Sandboxes::start(SANDBOXES, &scratch_path).await?;
-    teardown
-        .push(
-            "sandboxes",
-            faults.cleanup("sandboxes", sandboxes.shutdown()),
-        )
-        .map_err(full)?
-        .timeout(timeout);
+    register(teardown, config, "sandboxes", sandboxes.shutdown())?;
 
     faults.build_step(5, "server")?;
     let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
@@ -110,26 +93,35 @@ pub async fn build(
         log::info!("server stopped: {addr} closed, in-flight requests finished");
         Ok(())
     };
-    teardown
-        .push("server", faults.cleanup("server", stop))
-        .map_err(full)?
-        .timeout(timeout);
+    register(teardown, config, "server", stop)?;
 
     faults.build_step(6, "background")?;
-    let background = Background::start(ex, store, served, SUMMARY_PERIOD);
-    teardown
-        .push(
-            "background",
-            faults.cleanup("background", background.drain()),
-        )
-        .map_err(full)?
-        .timeout(timeout);
+    // The application's own stack, as one step: it fails here, naming its
+    // cleanups, if any of them fails.
+    let timeout = config.cleanup_timeout;
+    let app = background::start(ex, store, served, SUMMARY_PERIOD, timeout);
+    let drain = async move { app.into_cleanup().await.map_err(BoxError::from) };
+    register(teardown, config, "background", drain)?;
 
     Ok(Service { addr, store_path })
 }
 
-/// A full stack is a bug here (the capacity covers every cleanup), but it
-/// is reported, not unwrapped.
-fn full<T>(error: Full<T>) -> BoxError {
-    error.to_string().into()
+/// Registers `name`'s release with its injected fault, if any, and the
+/// cleanup timeout. A full stack is a bug here (the capacity covers every
+/// cleanup), but it is reported, not unwrapped.
+fn register<F>(
+    teardown: &mut ServiceTeardown,
+    config: &Config,
+    name: &'static str,
+    release: F,
+) -> Result<(), BoxError>
+where
+    F: Future<Output = Result<(), BoxError>> + Send + 'static,
+{
+    let release = config.faults.cleanup(name, release);
+    let registered = teardown
+        .push(name, release)
+        .map_err(|full| full.to_string())?;
+    registered.timeout(config.cleanup_timeout);
+    Ok(())
 }

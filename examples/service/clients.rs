@@ -1,5 +1,5 @@
 //! A pool of keep-alive HTTP connections to the upstream (the stand-in for
-//! a model provider). Each connection is borrowed for one request at a time.
+//! a model provider). Each connection is leased for one request at a time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,52 +10,98 @@ use smol::channel::{Receiver, Sender};
 use crate::BoxError;
 use crate::http::Connection;
 
-/// The idle connections; a request takes one and gives it back.
+/// Room for one connection in the pool.
+enum Slot {
+    Open(Connection),
+    /// Its connection was closed because its request was cut off; the next
+    /// request to take it opens a new one.
+    Closed,
+}
+
+/// The idle slots; a request leases one and it comes back however the
+/// request ends, so closing always finds every one.
 pub struct Clients {
-    idle_tx: Sender<Connection>,
-    idle_rx: Receiver<Connection>,
+    ex: Arc<Executor<'static>>,
+    upstream: SocketAddr,
+    idle_tx: Sender<Slot>,
+    idle_rx: Receiver<Slot>,
 }
 
 impl Clients {
     /// Opens `size` connections to `upstream`.
     pub async fn connect(
-        ex: &Executor<'static>,
+        ex: &Arc<Executor<'static>>,
         upstream: SocketAddr,
         size: usize,
     ) -> Result<Arc<Clients>, BoxError> {
         let (idle_tx, idle_rx) = smol::channel::bounded(size);
         for _ in 0..size {
             let conn = Connection::open(ex, upstream).await?;
-            idle_tx
-                .try_send(conn)
-                .expect("the pool has room for every connection");
+            let room = idle_tx.try_send(Slot::Open(conn));
+            assert!(room.is_ok(), "the pool has room for every connection");
         }
-        Ok(Arc::new(Clients { idle_tx, idle_rx }))
+        let ex = ex.clone();
+        Ok(Arc::new(Clients {
+            ex,
+            upstream,
+            idle_tx,
+            idle_rx,
+        }))
     }
 
     /// Asks the upstream to complete `prompt`.
     pub async fn complete(&self, prompt: &str) -> Result<String, BoxError> {
-        let mut conn = self
-            .idle_rx
-            .recv()
-            .await
-            .map_err(|_| "the clients are closed")?;
+        let slot = self.idle_rx.recv().await;
+        let mut lease = Lease {
+            pool: self,
+            conn: None,
+            finished: false,
+        };
+        let conn = match slot.map_err(|_| "the clients are closed")? {
+            Slot::Open(conn) => lease.conn.insert(conn),
+            Slot::Closed => lease
+                .conn
+                .insert(Connection::open(&self.ex, self.upstream).await?),
+        };
+        // If this future is dropped here (the client hung up), the lease
+        // closes the connection mid-request and gives its slot back.
         let result = conn.post("/v1/complete", prompt.to_owned()).await;
-        // Given back even after an error, so that closing finds every one.
-        let _ = self.idle_tx.try_send(conn);
+        lease.finished = true;
+        drop(lease);
         Ok(String::from_utf8(result?.to_vec())?)
     }
 
-    /// Waits for one connection to be idle and closes it. Called once per
-    /// connection, concurrently, as one stage of the teardown.
+    /// Waits for one slot to be idle and closes its connection. Called once
+    /// per connection, concurrently, as one stage of the teardown.
     pub async fn close_one(&self) -> Result<(), BoxError> {
-        let conn = self
-            .idle_rx
-            .recv()
-            .await
-            .map_err(|_| "no connection left to close")?;
-        conn.close().await;
+        let slot = self.idle_rx.recv().await;
+        if let Slot::Open(conn) = slot.map_err(|_| "no connection left to close")? {
+            conn.close().await;
+        }
         log::info!("client connection closed");
         Ok(())
+    }
+}
+
+/// A slot taken for one request: given back to the pool when dropped,
+/// however the request ended. A connection whose request did not finish
+/// (the request's future was dropped during the upstream call) is closed,
+/// since hyper will not reuse it, and its slot comes back empty.
+struct Lease<'p> {
+    pool: &'p Clients,
+    conn: Option<Connection>,
+    /// The request finished, with a response or an error.
+    finished: bool,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let slot = match self.conn.take() {
+            Some(conn) if self.finished && !conn.is_closed() => Slot::Open(conn),
+            // Dropped here: its driver task is cancelled and the socket closed.
+            _ => Slot::Closed,
+        };
+        // Never full: at most as many slots as leased come back.
+        let _ = self.pool.idle_tx.try_send(slot);
     }
 }

@@ -1,46 +1,47 @@
-//! The teardown's timer on smol. Any runtime supplies a `Timer` in a few
-//! lines; this one gives the service its grace period and timeouts.
+//! The teardown's timer: the crate's `AsyncIoTimer`, on the reactor smol
+//! and async-executor share.
+//!
+//! It comes with the crate's `async-io` feature, which `cargo run --example
+//! service` does not turn on: cargo cannot turn on a package's features for
+//! its own examples, and `required-features` would make that command refuse
+//! to run. So without the feature (the demo command) the example uses the
+//! same timer written out here; with it (CI and `cargo test
+//! --all-features`, which runs the example in tests/service.rs) the crate's.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+#[cfg(feature = "async-io")]
+pub use teardown_stack::AsyncIoTimer as Clock;
 
-use teardown_stack::Timer;
+#[cfg(not(feature = "async-io"))]
+pub use fallback::Clock;
 
-/// Monotonic time since the service started, and smol's sleep.
-#[derive(Clone, Copy, Debug)]
-pub struct SmolClock {
-    origin: Instant,
-}
+#[cfg(not(feature = "async-io"))]
+mod fallback {
+    use std::time::{Duration, Instant};
 
-impl SmolClock {
-    pub fn new() -> SmolClock {
-        SmolClock {
-            origin: Instant::now(),
+    use futures_lite::FutureExt;
+
+    /// Monotonic time since the service started, and smol's sleep.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Clock(Instant);
+
+    impl Clock {
+        pub fn new() -> Clock {
+            Clock(Instant::now())
         }
     }
-}
 
-/// A sleep on the smol reactor.
-pub struct Sleep(smol::Timer);
+    impl teardown_stack::Timer for Clock {
+        type Sleep = futures_lite::future::Boxed<()>;
 
-impl Future for Sleep {
-    type Output = ();
+        fn now(&self) -> Duration {
+            self.0.elapsed()
+        }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.0).poll(cx).map(drop)
-    }
-}
-
-impl Timer for SmolClock {
-    type Sleep = Sleep;
-
-    fn now(&self) -> Duration {
-        self.origin.elapsed()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep {
-        Sleep(smol::Timer::after(duration))
+        fn sleep(&self, duration: Duration) -> Self::Sleep {
+            async move {
+                smol::Timer::after(duration).await;
+            }
+            .boxed()
+        }
     }
 }

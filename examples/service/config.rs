@@ -19,13 +19,15 @@ pub struct Config {
     pub grace: Duration,
     /// Each cleanup's budget: one that hangs is cut off and the next runs.
     pub cleanup_timeout: Duration,
+    /// How long the stand-in upstream takes to answer.
+    pub upstream_latency: Duration,
     /// Faults injected for the tests.
     pub faults: Faults,
 }
 
 const USAGE: &str = "\
 usage: service [--until-signal] [--port N] [--data-dir DIR]
-               [--grace-ms MS] [--cleanup-timeout-ms MS]
+               [--grace-ms MS] [--cleanup-timeout-ms MS] [--upstream-latency-ms MS]
                [--fail-cleanup NAME] [--hang-cleanup NAME] [--fail-build-at K]";
 
 impl Config {
@@ -39,6 +41,7 @@ impl Config {
             // Under the 30 s an orchestrator usually allows after SIGTERM.
             grace: Duration::from_secs(25),
             cleanup_timeout: Duration::from_secs(10),
+            upstream_latency: Duration::from_millis(20),
             faults: Faults::default(),
         };
         let mut args = std::env::args().skip(1);
@@ -53,6 +56,9 @@ impl Config {
                 "--grace-ms" => config.grace = Duration::from_millis(parse(&flag, &value()?)?),
                 "--cleanup-timeout-ms" => {
                     config.cleanup_timeout = Duration::from_millis(parse(&flag, &value()?)?);
+                }
+                "--upstream-latency-ms" => {
+                    config.upstream_latency = Duration::from_millis(parse(&flag, &value()?)?);
                 }
                 "--data-dir" => config.data_dir = value()?.into(),
                 "--fail-cleanup" => config.faults.fail_cleanup = Some(value()?),

@@ -171,6 +171,11 @@ impl Connection {
         Ok(body)
     }
 
+    /// Whether the connection is closed, so that it cannot send any more.
+    pub fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
     /// Closes the connection: its socket is shut once this returns.
     pub async fn close(self) {
         drop(self.sender);

@@ -18,8 +18,9 @@
 //! (`--cleanup-timeout-ms`): a hung cleanup is cut off, reported by name,
 //! and the next one runs.
 //!
-//! For the tests: `--port N`, `--data-dir DIR`, `--fail-cleanup NAME`,
-//! `--hang-cleanup NAME`, `--fail-build-at K` (1 to 6, in build order).
+//! For the tests: `--port N`, `--data-dir DIR`, `--upstream-latency-ms MS`,
+//! `--fail-cleanup NAME`, `--hang-cleanup NAME`, `--fail-build-at K` (1 to
+//! 6, in build order).
 
 mod background;
 mod build;
@@ -42,6 +43,7 @@ use std::time::Duration;
 use async_executor::Executor;
 use async_signal::{Signal, Signals};
 use futures_lite::{StreamExt, future};
+use teardown_stack::Shutdown;
 
 use crate::build::ServiceTeardown;
 use crate::config::Config;
@@ -69,109 +71,82 @@ fn main() -> ExitCode {
 }
 
 async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
-    // Registered first, so a signal during the build is not lost.
-    let mut signals = match Signals::new([Signal::Term, Signal::Int]) {
-        Ok(signals) => signals,
+    let (mut signals, upstream) = match setup(&ex, &config).await {
+        Ok(setup) => setup,
         Err(error) => {
-            log::error!("cannot watch signals: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(error) = std::fs::create_dir_all(&config.data_dir) {
-        log::error!("cannot create {}: {error}", config.data_dir.display());
-        return ExitCode::from(2);
-    }
-    let upstream = match upstream::start(&ex).await {
-        Ok(upstream) => upstream,
-        Err(error) => {
-            log::error!("cannot start the upstream: {error}");
+            log::error!("cannot start: {error}");
             return ExitCode::from(2);
         }
     };
 
-    let mut teardown = ServiceTeardown::with_timer(clock::SmolClock::new());
-    let code = match build::build(&ex, &config, upstream.addr(), &mut teardown).await {
-        Err(error) => {
-            log::error!("build failed: {error}; releasing what was built");
-            shutdown(teardown, config.grace, &mut signals).await;
-            ExitCode::from(2)
-        }
-        Ok(_) if config.until_signal => {
-            let _ = signals.next().await;
-            log::info!("signal received: shutting down");
-            exit_code(shutdown(teardown, config.grace, &mut signals).await)
-        }
-        Ok(service) => {
-            let load = load::Load::start(&ex, service.addr, DEMO_WORKERS);
-            let signalled = future::or(
-                async {
-                    smol::Timer::after(DEMO_LOAD).await;
-                    false
-                },
-                async {
-                    let _ = signals.next().await;
-                    true
-                },
-            )
-            .await;
-            log::info!(
-                "{}: shutting down with requests in flight",
-                if signalled {
-                    "signal received"
-                } else {
-                    "demo load sent"
-                }
-            );
-            let clean = shutdown(teardown, config.grace, &mut signals).await;
-            let acked = load.finish().await;
-            match load::verify(&service.store_path, &acked) {
-                Ok(found) => {
-                    log::info!("all {found} acknowledged writes are in the store");
-                    exit_code(clean)
-                }
-                Err(error) => {
-                    log::error!("{error}");
-                    ExitCode::FAILURE
-                }
-            }
+    // The build registers each part's release as it comes up; if a part
+    // fails, what was built is released, last first, within the grace period.
+    let teardown = ServiceTeardown::with_timer(clock::Clock::new());
+    let built = teardown
+        .build_within(config.grace, async |t| {
+            build::build(&ex, &config, upstream.addr(), t).await
+        })
+        .await;
+    let (service, mut teardown) = match built {
+        Ok(built) => built,
+        Err(released) => {
+            log::error!("build failed: {}; released what was built", released.error);
+            println!("{}", released.report);
+            return ExitCode::from(2);
         }
     };
+
+    let load = (!config.until_signal).then(|| load::Load::start(&ex, service.addr, DEMO_WORKERS));
+    let demo_over = async {
+        smol::Timer::after(DEMO_LOAD).await;
+        log::info!("demo load sent: shutting down with requests in flight");
+    };
+    let signalled = async {
+        let _ = signals.next().await;
+        log::info!("signal received: shutting down");
+    };
+    match load {
+        Some(_) => future::or(demo_over, signalled).await,
+        None => signalled.await,
+    }
+
+    // A second signal stops the wait: dropping the stack then drops the
+    // unfinished cleanups, and what they own (the sandboxes are killed).
+    let report = match teardown.shutdown_within(config.grace, signals.next()).await {
+        Shutdown::Finished(report) => report,
+        Shutdown::Interrupted { unfinished } => {
+            let names: Vec<String> = unfinished.iter().map(ToString::to_string).collect();
+            log::error!(
+                "second signal: exiting now; cleanups not finished: {}",
+                names.join(", ")
+            );
+            return ExitCode::from(3);
+        }
+    };
+    println!("{report}");
+    let mut code = ExitCode::from(&report);
+    if let Some(load) = load {
+        let acked = load.finish().await;
+        match load::verify(&service.store_path, &acked) {
+            Ok(found) => log::info!("all {found} acknowledged writes are in the store"),
+            Err(error) => {
+                log::error!("{error}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
     upstream.stop().await;
     code
 }
 
-/// Runs the teardown within `grace` and prints its report; a second signal
-/// cuts it short and exits at once. Returns whether the report is clean.
-async fn shutdown(mut teardown: ServiceTeardown, grace: Duration, signals: &mut Signals) -> bool {
-    let run = async { Some(teardown.run().within(grace).await.clone()) };
-    let report = future::or(run, async {
-        let _ = signals.next().await;
-        None
-    })
-    .await;
-    match report {
-        Some(report) => {
-            println!("{report}");
-            report.is_clean()
-        }
-        None => {
-            let unfinished: Vec<String> = teardown.names().map(|name| name.to_string()).collect();
-            log::error!(
-                "second signal: exiting now; cleanups not finished: {}",
-                unfinished.join(", ")
-            );
-            // Dropping the stack drops the unfinished cleanups, and with them
-            // what they own (the sandboxes are killed on drop).
-            drop(teardown);
-            std::process::exit(3);
-        }
-    }
-}
-
-fn exit_code(clean: bool) -> ExitCode {
-    if clean {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+/// What comes before the service's own parts: the signals, caught from now
+/// on so that one sent during the build is not lost; the data directory;
+/// and the stand-in upstream, which is not the service's to tear down.
+async fn setup(
+    ex: &Arc<Executor<'static>>,
+    config: &Config,
+) -> Result<(Signals, http::Server), BoxError> {
+    let signals = Signals::new([Signal::Term, Signal::Int])?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    Ok((signals, upstream::start(ex, config.upstream_latency).await?))
 }

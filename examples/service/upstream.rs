@@ -11,15 +11,12 @@ use smol::net::TcpListener;
 use crate::BoxError;
 use crate::http::{self, Server};
 
-/// How long the upstream takes to answer, so requests are in flight when a
-/// shutdown begins.
-const LATENCY: Duration = Duration::from_millis(20);
-
-/// Starts the upstream on a free loopback port.
-pub async fn start(ex: &Arc<Executor<'static>>) -> Result<Server, BoxError> {
+/// Starts the upstream on a free loopback port. It takes `latency` to
+/// answer, so requests are in flight when a shutdown begins.
+pub async fn start(ex: &Arc<Executor<'static>>, latency: Duration) -> Result<Server, BoxError> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let server = Server::start(ex, listener, |request| async move {
-        smol::Timer::after(LATENCY).await;
+    let server = Server::start(ex, listener, move |request| async move {
+        smol::Timer::after(latency).await;
         match http::body_text(request).await {
             Ok(prompt) => http::text(StatusCode::OK, format!("completion:{}", prompt.len())),
             Err(error) => http::text(StatusCode::BAD_REQUEST, error.to_string()),

@@ -1,0 +1,186 @@
+//! Interruptible shutdowns: a run raced against a second request to stop.
+
+use core::fmt;
+use core::future::Future;
+use core::time::Duration;
+
+use crate::callback::Cleanup;
+use crate::timer::Clock;
+use crate::{Name, Report, Run, Teardown, Timer};
+
+/// How an interruptible run ([`Teardown::shutdown`],
+/// [`Teardown::shutdown_within`]) ended.
+///
+/// `Display` writes the report, or `teardown interrupted; not finished:
+/// sandboxes, client-3, store`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shutdown<const N: usize> {
+    /// The run ended (within its grace period, if it had one): its report.
+    Finished(Report<N>),
+    /// The interrupt came first: the run was dropped, and these callbacks
+    /// had not finished, in the order they would have run (the interrupted
+    /// one first).
+    ///
+    /// They are still registered: dropping the stack drops them, and with
+    /// them what they own; running it again resumes them.
+    Interrupted {
+        /// The names of the callbacks not finished, in run order.
+        unfinished: heapless::Vec<Name, N>,
+    },
+}
+
+impl<const N: usize> Shutdown<N> {
+    /// The report, if the run finished.
+    #[must_use]
+    pub fn report(&self) -> Option<&Report<N>> {
+        match self {
+            Shutdown::Finished(report) => Some(report),
+            Shutdown::Interrupted { .. } => None,
+        }
+    }
+
+    /// Whether the run finished and every callback completed.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.report().is_some_and(Report::is_clean)
+    }
+}
+
+impl<const N: usize> fmt::Display for Shutdown<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shutdown::Finished(report) => report.fmt(f),
+            Shutdown::Interrupted { unfinished } => {
+                write!(
+                    f,
+                    "teardown interrupted; not finished: {}",
+                    Names(unfinished)
+                )
+            }
+        }
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// Runs the stack unless `interrupt` completes first: then stops
+    /// waiting, and names the callbacks that had not finished.
+    ///
+    /// `interrupt` is typically the *next* shutdown signal (see
+    /// `Signals`, with the `signal` feature) while the
+    /// first one started this run: an operator who asks twice wants out now.
+    /// The caller decides what to do then, usually to log the names and
+    /// exit; dropping the stack drops the unfinished callbacks and what they
+    /// own. The run is polled first, so a run and an interrupt ready on the
+    /// same poll count as a finished run. What `interrupt` outputs is
+    /// ignored.
+    ///
+    /// On a stack with a timer, [`shutdown_within`](Self::shutdown_within)
+    /// also gives the run a grace period.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::{Shutdown, Teardown};
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let mut teardown = Teardown::<4>::new();
+    /// teardown.push("store", async {}).unwrap();
+    /// teardown.push("sandboxes", core::future::pending::<()>()).unwrap(); // hangs
+    /// let second_signal = async {}; // the operator already asked twice
+    /// match teardown.shutdown(second_signal).await {
+    ///     Shutdown::Interrupted { unfinished } => assert_eq!(unfinished, ["sandboxes", "store"]),
+    ///     Shutdown::Finished(_) => unreachable!(),
+    /// }
+    /// # });
+    /// ```
+    pub async fn shutdown(&mut self, interrupt: impl Future) -> Shutdown<N> {
+        interruptible(self, interrupt, |stack| stack.run()).await
+    }
+}
+
+impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// [`shutdown`](Self::shutdown), with the run bounded by `grace` (see
+    /// [`Run::within`]): past it, a hung callback is cut off and the rest
+    /// are skipped, all reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use teardown_stack::{Shutdown, Teardown, VirtualClock};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// teardown.push("store", async {}).unwrap();
+    /// teardown.push("sandboxes", core::future::pending::<()>()).unwrap();
+    /// let never = core::future::pending::<()>(); // no second signal
+    /// let shutdown = clock.block_on(teardown.shutdown_within(Duration::from_secs(25), never));
+    /// let Shutdown::Finished(report) = shutdown else { unreachable!() };
+    /// assert_eq!((report.timed_out(), report.skipped()), (1, 1));
+    /// ```
+    pub async fn shutdown_within(
+        &mut self,
+        grace: Duration,
+        interrupt: impl Future,
+    ) -> Shutdown<N> {
+        interruptible(self, interrupt, move |stack| stack.run().within(grace)).await
+    }
+}
+
+/// Races the run made by `run` against `interrupt`.
+async fn interruptible<'a, const N: usize, R, C>(
+    stack: &mut Teardown<'a, N, R, C>,
+    interrupt: impl Future,
+    run: impl for<'s> FnOnce(&'s mut Teardown<'a, N, R, C>) -> Run<'s, 'a, N, R, C>,
+) -> Shutdown<N>
+where
+    R: Clock,
+    C: ?Sized + Cleanup + 'a,
+{
+    let finished = futures_lite::future::or(async { Some(run(stack).await.clone()) }, async {
+        interrupt.await;
+        None
+    })
+    .await;
+    if let Some(report) = finished {
+        return Shutdown::Finished(report);
+    }
+    let mut unfinished = heapless::Vec::new();
+    for name in stack.names() {
+        // The stack holds at most `N` callbacks.
+        let _ = unfinished.push(name);
+    }
+    warn!(
+        "teardown interrupted: {} callback(s) not finished: {}",
+        unfinished.len(),
+        Names(&unfinished)
+    );
+    Shutdown::Interrupted { unfinished }
+}
+
+/// Names separated by commas, bare: `sandboxes, #3, store`.
+struct Names<'n>(&'n [Name]);
+
+impl fmt::Display for Names<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            name.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Names<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        for (i, name) in self.0.iter().enumerate() {
+            if i > 0 {
+                defmt::write!(f, ", ");
+            }
+            defmt::write!(f, "{}", name);
+        }
+    }
+}
