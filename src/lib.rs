@@ -102,6 +102,8 @@
 //! - `alloc`: boxed, owned callbacks; a waker per stage member.
 //! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
+//! - `test-util`: `VirtualClock`, a deterministic [`Timer`] for tests (turn
+//!   it on in `[dev-dependencies]`). Implies `std`.
 //! - `log` (default): diagnostics through the `log` facade.
 //! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
 //!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and
@@ -186,10 +188,11 @@ pub use timer::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use timer::TokioTimer;
 pub use timer::{NoTimer, Timer};
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 pub use timer::{VirtualClock, VirtualSleep};
 
-/// The README's examples, run as doc-tests so they stay true.
-#[cfg(doctest)]
+/// The README's examples, run as doc-tests so they stay true (with
+/// `test-util`: one runs on the `VirtualClock`).
+#[cfg(all(doctest, feature = "test-util"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -113,6 +113,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Teardown, VirtualClock};
     ///
@@ -121,6 +122,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// teardown.push("db", async {}).unwrap().timeout(Duration::from_secs(5));
     /// let report = clock.block_on(teardown.run().within(Duration::from_secs(30)));
     /// assert!(report.is_clean());
+    /// # }
     /// ```
     #[must_use]
     pub const fn with_timer(timer: R) -> Self {

@@ -9,7 +9,7 @@ mod async_io;
 mod embassy;
 #[cfg(feature = "tokio")]
 mod tokio;
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 mod virtual_clock;
 
 #[cfg(feature = "async-io")]
@@ -18,7 +18,7 @@ pub use async_io::AsyncIoTimer;
 pub use embassy::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioTimer;
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 pub use virtual_clock::{VirtualClock, VirtualSleep};
 
 /// A monotonic clock and a way to sleep on it: what a stack needs for
@@ -26,7 +26,8 @@ pub use virtual_clock::{VirtualClock, VirtualSleep};
 ///
 /// Implementations ship behind features: [`AsyncIoTimer`] (`async-io`, for
 /// smol and async-executor), [`TokioTimer`] (`tokio`), [`EmbassyTimer`]
-/// (`embassy-time`), and the deterministic [`VirtualClock`] (`std`) for tests.
+/// (`embassy-time`), and the deterministic [`VirtualClock`] (`test-util`) for
+/// tests.
 /// Implement it for any other runtime in a few lines.
 pub trait Timer {
     /// A future that completes once the duration given to

@@ -4,6 +4,8 @@
 //! Each input runs on the stack it decodes to and on the other kind: on the
 //! plain stack, an input committed before inline registrations existed still
 //! decodes to the script it was found as.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod harness;
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Report, Run, Teardown, VirtualClock};
+use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Report, Run, Teardown};
 
 fn assert_send<T: Send>() {}
 fn assert_sync<T: Sync>() {}
@@ -24,7 +24,8 @@ impl<T: ?Sized + Send> NotSend<IsSend> for T {}
 fn send_where_everything_inside_is_send() {
     assert_send::<Teardown<'static, 4>>();
     assert_send::<Run<'static, 'static, 4, NoTimer, dyn Cleanup + Send>>();
-    assert_send::<Teardown<'static, 4, VirtualClock>>();
+    #[cfg(feature = "test-util")]
+    assert_send::<Teardown<'static, 4, teardown_stack::VirtualClock>>();
     assert_send::<Report<4>>();
     assert_sync::<Report<4>>();
     // `Full` hands back the callback: `Send` when the callback is.
