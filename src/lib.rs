@@ -187,7 +187,7 @@ pub use timer::AsyncIoTimer;
 pub use timer::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use timer::TokioTimer;
-pub use timer::{NoTimer, Timer};
+pub use timer::{Clock, NoTimer, Timer};
 #[cfg(feature = "test-util")]
 pub use timer::{VirtualClock, VirtualSleep};
 

@@ -23,7 +23,8 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// has none: the stack then has no timeout API and its report no timings.
 /// With a timer (from [`with_timer`](Self::with_timer)), each callback may
 /// get a [`timeout`](Registered::timeout), a run an overall deadline
-/// ([`Run::within`]), and the report gets timings.
+/// ([`Run::within`]), and the report gets timings. Code generic over the
+/// timer bounds `R` with [`Clock`](crate::Clock), which both implement.
 ///
 /// `C` says which callbacks the stack holds. The default,
 /// `dyn Cleanup + Send`, takes `Send` callbacks only, which makes the stack

@@ -28,7 +28,9 @@ pub use virtual_clock::{VirtualClock, VirtualSleep};
 /// smol and async-executor), [`TokioTimer`] (`tokio`), [`EmbassyTimer`]
 /// (`embassy-time`), and the deterministic [`VirtualClock`] (`test-util`) for
 /// tests.
-/// Implement it for any other runtime in a few lines.
+/// Implement it for any other runtime in a few lines. Code generic over a
+/// stack's timer bounds it with [`Clock`] rather than `Timer`, so that it
+/// also takes the default, [`NoTimer`].
 pub trait Timer {
     /// A future that completes once the duration given to
     /// [`sleep`](Self::sleep) has passed.
@@ -53,17 +55,78 @@ pub trait Timer {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoTimer;
 
-pub(crate) use clock::Clock;
+pub use clock::Clock;
 
 mod clock {
     use super::{Duration, NoTimer, Timer};
     use core::future::Future;
 
-    /// What the run needs of its runtime parameter: a [`Timer`], or nothing.
+    /// The bound on a stack's timer parameter: every [`Timer`], and
+    /// [`NoTimer`].
     ///
-    /// Not nameable outside the crate; every [`Timer`] and [`NoTimer`]
-    /// implement it.
-    pub trait Clock {
+    /// Name it to write code generic over the timer, such as a helper that
+    /// registers a component's cleanups on whatever stack it is given. It is
+    /// sealed: implement [`Timer`] for your runtime's clock instead, and the
+    /// type is a `Clock` too. Its items are what a run asks of the parameter;
+    /// code outside the crate has no need to call them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use teardown_stack::{Clock, Teardown, Timer};
+    ///
+    /// /// Brings the store up and registers its release on any stack.
+    /// fn register<const N: usize, R: Clock>(teardown: &mut Teardown<'static, N, R>) {
+    ///     teardown.push("store", async { /* store.close().await */ }).unwrap();
+    /// }
+    ///
+    /// // A stack without a timer (the default, `NoTimer`)...
+    /// let mut plain = Teardown::<4>::new();
+    /// register(&mut plain);
+    ///
+    /// // ...and one on a runtime's timer (here one of the caller's own).
+    /// #[derive(Clone, Copy)]
+    /// struct Ticks;
+    /// impl Timer for Ticks {
+    ///     type Sleep = core::future::Ready<()>;
+    ///     fn now(&self) -> Duration {
+    ///         Duration::ZERO
+    ///     }
+    ///     fn sleep(&self, _: Duration) -> Self::Sleep {
+    ///         core::future::ready(())
+    ///     }
+    /// }
+    /// let mut timed = Teardown::<4, _>::with_timer(Ticks);
+    /// register(&mut timed);
+    ///
+    /// assert!(futures_lite::future::block_on(plain.run()).is_clean());
+    /// assert!(futures_lite::future::block_on(timed.run()).is_clean());
+    /// ```
+    ///
+    /// With the `test-util` feature the same helper takes a stack on a
+    /// [`VirtualClock`](crate::VirtualClock):
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use teardown_stack::{Clock, Teardown, VirtualClock};
+    ///
+    /// fn register<const N: usize, R: Clock>(teardown: &mut Teardown<'static, N, R>) {
+    ///     teardown.push("store", async {}).unwrap();
+    /// }
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// register(&mut teardown);
+    /// assert!(clock.block_on(teardown.run()).is_clean());
+    /// # }
+    /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a timer parameter of a teardown stack",
+        note = "implement `teardown_stack::Timer` for a runtime's clock; `NoTimer` is the stack without one",
+        note = "code generic over the timer bounds it with `teardown_stack::Clock`, which `NoTimer` and every `Timer` implement"
+    )]
+    pub trait Clock: sealed::Sealed {
         /// The sleep future, if there is a timer.
         type Sleep: Future<Output = ()> + Unpin;
         /// The current time, if there is a timer.
@@ -94,5 +157,16 @@ mod clock {
         fn sleep(&self, _: Duration) -> Option<Self::Sleep> {
             None
         }
+    }
+
+    mod sealed {
+        use super::{NoTimer, Timer};
+
+        /// Keeps [`Clock`](super::Clock) to the types above.
+        pub trait Sealed {}
+
+        impl<T: Timer> Sealed for T {}
+
+        impl Sealed for NoTimer {}
     }
 }
