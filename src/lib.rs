@@ -33,6 +33,42 @@
 //! # });
 //! ```
 //!
+//! # `?` and generic helpers
+//!
+//! A full stack hands the callback back in a [`Full`]; `?` turns that into a
+//! `Box<dyn Error>` (or, with the `anyhow` feature, an `anyhow::Error`),
+//! whatever the callback borrows. Code that registers on any stack bounds
+//! the timer parameter with [`Clock`], which [`NoTimer`] and every [`Timer`]
+//! implement:
+//!
+//! ```
+//! use std::error::Error;
+//! use teardown_stack::{Clock, Teardown};
+//!
+//! struct Store;
+//! impl Store {
+//!     async fn close(&self) -> std::io::Result<()> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn register<'a, const N: usize, R: Clock>(
+//!     teardown: &mut Teardown<'a, N, R>,
+//!     store: &'a Store,
+//! ) -> Result<(), Box<dyn Error>> {
+//!     teardown.push("store", store.close())?; // borrows `store`
+//!     Ok(())
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn Error>> {
+//! let store = Store;
+//! let mut teardown = Teardown::<8>::new();
+//! register(&mut teardown, &store)?;
+//! assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Deadlines and stages
 //!
 //! A stack may be given a [`Timer`] ([`Teardown::with_timer`]): then a
@@ -104,6 +140,8 @@
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
 //! - `test-util`: `VirtualClock`, a deterministic [`Timer`] for tests (turn
 //!   it on in `[dev-dependencies]`). Implies `std`.
+//! - `anyhow`: `?` from a full stack into an `anyhow::Error` (see [`Full`]).
+//!   Implies `alloc`.
 //! - `log` (default): diagnostics through the `log` facade.
 //! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
 //!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and
@@ -170,7 +208,7 @@ mod timer;
 mod wake;
 
 pub use callback::{Accepts, Cleanup};
-pub use error::{Full, InlineError};
+pub use error::{Full, InlineError, Refused};
 pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};

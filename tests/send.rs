@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Report, Run, Teardown};
+use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Refused, Report, Run, Teardown};
 
 fn assert_send<T: Send>() {}
 fn assert_sync<T: Sync>() {}
@@ -31,6 +31,9 @@ fn send_where_everything_inside_is_send() {
     // `Full` hands back the callback: `Send` when the callback is.
     assert_send::<Full<std::future::Ready<()>>>();
     assert_send::<Full<Pin<&'static mut std::future::Ready<()>>>>();
+    // What `?` makes of a `Full`: goes into any boxed error.
+    assert_send::<Refused>();
+    assert_sync::<Refused>();
 }
 
 #[test]
