@@ -91,7 +91,8 @@
 //! With the `alloc` feature the stack can own boxed callbacks
 //! ([`Teardown::push`], [`Teardown::push_fn`]); without it, register futures
 //! you pinned yourself ([`Teardown::push_pinned`]) and nothing is allocated at
-//! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`.
+//! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`
+//! (in a `Mutex` or a `StaticCell`: it is not `Sync`).
 //!
 //! An [`InlineTeardown`] owns its callbacks without a heap: each future is
 //! stored in its entry, in a slot of a fixed size (a const parameter), and
@@ -122,7 +123,8 @@
 //! # `Send` or not
 //!
 //! [`Teardown`] holds `Send` callbacks and is `Send`; [`LocalTeardown`] holds
-//! any callback and is not:
+//! any callback and is not. Neither is `Sync`: a run polls the callbacks
+//! through `&mut`, so they need not be.
 //!
 //! ```compile_fail
 //! use std::rc::Rc;

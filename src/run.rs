@@ -72,8 +72,11 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
     ///
     /// Each callback then gets the smaller of its own timeout and the time
     /// left. Once the deadline has passed, callbacks not yet started are not
-    /// run: each is dropped, named in a warning, and reported as
-    /// [skipped](Outcome::Skipped). Nothing is lost silently.
+    /// run: each is let go unpolled (an owned one dropped, a `push_pinned`
+    /// one left to its caller's binding, see
+    /// [`Registered::timeout`](crate::Registered::timeout)), named in a
+    /// warning, and reported as [skipped](Outcome::Skipped). Nothing is lost
+    /// silently.
     ///
     /// Only on a stack with a timer.
     pub fn within(mut self, budget: Duration) -> Self {

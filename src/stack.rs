@@ -42,7 +42,29 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// callbacks registered on their own) run one after another, last first.
 ///
 /// Storage is a [`heapless::Vec`]: no allocation, and [`new`](Self::new) is a
-/// `const fn`, so a stack can live in a `static`.
+/// `const fn`, so a stack can live in a `static`. A stack is never `Sync`
+/// (its callbacks need not be), so a `static` one goes in a `Mutex`
+/// (`std::sync::Mutex::new` is `const`) or, without `std`, in a cell that
+/// hands out one `&'static mut`, such as `static_cell::StaticCell`:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use teardown_stack::Teardown;
+///
+/// static TEARDOWN: Mutex<Teardown<'static, 8>> = Mutex::new(Teardown::new());
+///
+/// TEARDOWN.lock().unwrap().push("db", async {}).unwrap();
+/// let mut teardown = TEARDOWN.lock().unwrap();
+/// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+/// ```
+///
+/// A bare `static` does not compile:
+///
+/// ```compile_fail
+/// use teardown_stack::Teardown;
+///
+/// static TEARDOWN: Teardown<'static, 8> = Teardown::new(); // not `Sync`
+/// ```
 ///
 /// # Examples
 ///

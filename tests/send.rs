@@ -1,5 +1,6 @@
 //! `Teardown` and its run are `Send`; `LocalTeardown` is not, and holds what
-//! is not `Send`. Checked at compile time, then used for real.
+//! is not `Send`; neither is `Sync`. Checked at compile time, then used for
+//! real.
 
 use std::pin::Pin;
 use std::rc::Rc;
@@ -20,6 +21,14 @@ impl<T: ?Sized> NotSend<()> for T {}
 struct IsSend;
 impl<T: ?Sized + Send> NotSend<IsSend> for T {}
 
+/// The same trick for `Sync`.
+trait NotSync<Marker> {
+    fn ambiguous() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+struct IsSync;
+impl<T: ?Sized + Sync> NotSync<IsSync> for T {}
+
 #[test]
 fn send_where_everything_inside_is_send() {
     assert_send::<Teardown<'static, 4>>();
@@ -34,6 +43,14 @@ fn send_where_everything_inside_is_send() {
     // What `?` makes of a `Full`: goes into any boxed error.
     assert_send::<Refused>();
     assert_sync::<Refused>();
+}
+
+#[test]
+fn no_stack_is_sync() {
+    // A callback is polled through `&mut`, so a stack is never shared: a
+    // `static` one needs a `Mutex` (see tests/static_stack.rs).
+    <Teardown<'static, 4> as NotSync<_>>::ambiguous();
+    <LocalTeardown<'static, 4> as NotSync<_>>::ambiguous();
 }
 
 #[test]
