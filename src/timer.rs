@@ -44,6 +44,18 @@ pub trait Timer {
 
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Self::Sleep;
+
+    /// Re-arms `sleep` (pending or completed) to complete after `duration`
+    /// instead: the run calls it when the earliest deadline it waits for
+    /// changes, rather than making a new sleep.
+    ///
+    /// The default replaces it with a new [`sleep`](Self::sleep). Override
+    /// it when the runtime re-arms a sleep in place, as tokio's
+    /// `Sleep::reset` does: [`TokioTimer`] then allocates once per run, not
+    /// once per deadline.
+    fn reset(&self, sleep: &mut Self::Sleep, duration: Duration) {
+        *sleep = self.sleep(duration);
+    }
 }
 
 /// The default runtime parameter: no timer.
@@ -133,6 +145,8 @@ mod clock {
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
         fn sleep(&self, duration: Duration) -> Option<Self::Sleep>;
+        /// Re-arms a sleep this clock made.
+        fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
 
     impl<T: Timer> Clock for T {
@@ -144,6 +158,10 @@ mod clock {
 
         fn sleep(&self, duration: Duration) -> Option<T::Sleep> {
             Some(Timer::sleep(self, duration))
+        }
+
+        fn reset(&self, sleep: &mut T::Sleep, duration: Duration) {
+            Timer::reset(self, sleep, duration);
         }
     }
 
@@ -157,6 +175,8 @@ mod clock {
         fn sleep(&self, _: Duration) -> Option<Self::Sleep> {
             None
         }
+
+        fn reset(&self, _: &mut Self::Sleep, _: Duration) {}
     }
 
     mod sealed {
