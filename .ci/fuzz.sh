@@ -13,7 +13,7 @@ cargo +nightly fuzz build -O
 for target in $targets; do
   printf '\n-- fuzz %s for %ss --\n' "$target" "$FUZZ_SECONDS"
   mkdir -p "fuzz/corpus/$target"
-  if ! cargo +nightly fuzz run -O "$target" "fuzz/corpus/$target" "fuzz/regressions/$target" -- \
+  if ! cargo +nightly fuzz run -O "$target" "fuzz/corpus/$target" "tests/regressions/$target" -- \
       -max_total_time="$FUZZ_SECONDS" -max_len=1024 -print_final_stats=1; then
     echo "fuzz target $target found a failure; saved input(s):" >&2
     ls -l "fuzz/artifacts/$target" >&2 || true

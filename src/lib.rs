@@ -33,6 +33,42 @@
 //! # });
 //! ```
 //!
+//! # `?` and generic helpers
+//!
+//! A full stack hands the callback back in a [`Full`]; `?` turns that into a
+//! `Box<dyn Error>` (or, with the `anyhow` feature, an `anyhow::Error`),
+//! whatever the callback borrows. Code that registers on any stack bounds
+//! the timer parameter with [`Clock`], which [`NoTimer`] and every [`Timer`]
+//! implement:
+//!
+//! ```
+//! use std::error::Error;
+//! use teardown_stack::{Clock, Teardown};
+//!
+//! struct Store;
+//! impl Store {
+//!     async fn close(&self) -> std::io::Result<()> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn register<'a, const N: usize, R: Clock>(
+//!     teardown: &mut Teardown<'a, N, R>,
+//!     store: &'a Store,
+//! ) -> Result<(), Box<dyn Error>> {
+//!     teardown.push("store", store.close())?; // borrows `store`
+//!     Ok(())
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn Error>> {
+//! let store = Store;
+//! let mut teardown = Teardown::<8>::new();
+//! register(&mut teardown, &store)?;
+//! assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Deadlines and stages
 //!
 //! A stack may be given a [`Timer`] ([`Teardown::with_timer`]): then a
@@ -68,7 +104,8 @@
 //! With the `alloc` feature the stack can own boxed callbacks
 //! ([`Teardown::push`], [`Teardown::push_fn`]); without it, register futures
 //! you pinned yourself ([`Teardown::push_pinned`]) and nothing is allocated at
-//! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`.
+//! all. [`Teardown::new`] is a `const fn`, so a stack can live in a `static`
+//! (in a `Mutex` or a `StaticCell`: it is not `Sync`).
 //!
 //! An [`InlineTeardown`] owns its callbacks without a heap: each future is
 //! stored in its entry, in a slot of a fixed size (a const parameter), and
@@ -99,7 +136,8 @@
 //! # `Send` or not
 //!
 //! [`Teardown`] holds `Send` callbacks and is `Send`; [`LocalTeardown`] holds
-//! any callback and is not:
+//! any callback and is not. Neither is `Sync`: a run polls the callbacks
+//! through `&mut`, so they need not be.
 //!
 //! ```compile_fail
 //! use std::rc::Rc;
@@ -117,6 +155,10 @@
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
 //! - `signal`: `Signals`, the shutdown signals on any executor. Implies
 //!   `std`.
+//! - `test-util`: `VirtualClock`, a deterministic [`Timer`] for tests (turn
+//!   it on in `[dev-dependencies]`). Implies `std`.
+//! - `anyhow`: `?` from a full stack into an `anyhow::Error` (see [`Full`]).
+//!   Implies `alloc`.
 //! - `log` (default): diagnostics through the `log` facade.
 //! - `defmt`: diagnostics through `defmt` on bare-metal targets, and
 //!   `defmt::Format` for [`Name`], [`Message`], [`Outcome`], [`Record`] and
@@ -193,7 +235,7 @@ mod unwind;
 mod wake;
 
 pub use callback::{Accepts, Cleanup};
-pub use error::{Full, InlineError};
+pub use error::{Full, InlineError, Refused};
 pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
@@ -215,11 +257,12 @@ pub use timer::AsyncIoTimer;
 pub use timer::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use timer::TokioTimer;
-pub use timer::{NoTimer, Timer};
-#[cfg(feature = "std")]
+pub use timer::{Clock, NoTimer, Timer};
+#[cfg(feature = "test-util")]
 pub use timer::{VirtualClock, VirtualSleep};
 
-/// The README's examples, run as doc-tests so they stay true.
-#[cfg(doctest)]
+/// The README's examples, run as doc-tests so they stay true (with
+/// `test-util`: one runs on the `VirtualClock`).
+#[cfg(all(doctest, feature = "test-util"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

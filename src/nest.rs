@@ -60,6 +60,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Outcome, Teardown, VirtualClock};
     ///
@@ -73,6 +74,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let report = clock.block_on(framework.run());
     /// let Outcome::Failed(message) = report.records()[0].outcome() else { panic!() };
     /// assert_eq!(message, "\"webhooks\" timed out, \"cache\" skipped; 0 of 2 completed");
+    /// # }
     /// ```
     pub async fn into_cleanup_within(mut self, budget: Duration) -> Result<(), NestedFailure<N>> {
         debug!(

@@ -34,10 +34,24 @@ impl<'t, R: Clock> Registered<'t, R> {
 }
 
 impl<R: Timer> Registered<'_, R> {
-    /// Gives the callback at most `budget` once it starts. Past that its
-    /// future is dropped (so its destructors run), a warning names it, the
-    /// report records it as [timed out](crate::Outcome::TimedOut), and the
-    /// run goes on.
+    /// Gives the callback at most `budget` once it starts. Past that the
+    /// stack stops polling it and lets it go, a warning names it, the report
+    /// records it as [timed out](crate::Outcome::TimedOut), and the run goes
+    /// on. Letting it go depends on how it was registered:
+    ///
+    /// - with [`push`](crate::Teardown::push),
+    ///   [`push_fn`](crate::Teardown::push_fn) or
+    ///   [`push_inline`](crate::InlineTeardown::push_inline), the stack owns
+    ///   the future and drops it there and then (an inline one in its slot),
+    ///   so its destructors run before the next callback starts;
+    /// - with [`push_pinned`](crate::Teardown::push_pinned), the stack only
+    ///   drops its borrow: the future, and whatever it holds, lives until the
+    ///   caller's pinned binding goes out of scope, and its destructors run
+    ///   then.
+    ///
+    /// A callback that never starts because the run's deadline has passed
+    /// ([skipped](crate::Outcome::Skipped)) is let go the same way, unpolled
+    /// (a `push_fn` closure uncalled).
     ///
     /// An overall deadline ([`Run::within`](crate::Run::within)) may cut the
     /// budget shorter: a callback gets the smaller of its own budget and the

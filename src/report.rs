@@ -19,13 +19,18 @@ pub enum Outcome {
     /// It panicked (caught with the `std` feature); the panic's text.
     Panicked(Message),
     /// It ran past its budget (its own timeout, or the time the run had left)
-    /// and was cancelled: its future was dropped.
+    /// and was cancelled: the stack stopped polling it and let it go. A
+    /// future the stack owned was dropped then; one registered with
+    /// `push_pinned` lives until the caller's binding goes (see
+    /// [`Registered::timeout`](crate::Registered::timeout)).
     TimedOut {
         /// The budget it had.
         budget: Duration,
     },
-    /// The run's deadline passed before it started: it never ran, and was
-    /// dropped.
+    /// The run's deadline passed before it started: it was never polled, and
+    /// the stack let it go. An owned callback was dropped then (a `push_fn`
+    /// closure uncalled); one registered with `push_pinned` lives until the
+    /// caller's binding goes.
     Skipped,
 }
 

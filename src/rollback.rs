@@ -75,6 +75,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Outcome, Teardown, VirtualClock};
     ///
@@ -88,6 +89,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let released = built.unwrap_err();
     /// assert!(matches!(released.report.records()[0].outcome(), Outcome::TimedOut { .. }));
     /// assert!(matches!(released.report.records()[1].outcome(), Outcome::Skipped));
+    /// # }
     /// ```
     pub async fn build_within<T, E>(
         self,

@@ -34,8 +34,10 @@ pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage
     begun: Option<Begun>,
     /// The stage running now, once started by this run.
     stage: Option<Current>,
-    /// A sleep until the earliest deadline of the running members.
-    sleep: Option<(Duration, R::Sleep)>,
+    /// A sleep until the earliest deadline of the running members, and the
+    /// deadline it is armed for (`None` once it has fired); re-armed in
+    /// place when that deadline changes.
+    sleep: Option<(Option<Duration>, R::Sleep)>,
 }
 
 #[derive(Clone, Copy)]
@@ -72,8 +74,11 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
     ///
     /// Each callback then gets the smaller of its own timeout and the time
     /// left. Once the deadline has passed, callbacks not yet started are not
-    /// run: each is dropped, named in a warning, and reported as
-    /// [skipped](Outcome::Skipped). Nothing is lost silently.
+    /// run: each is let go unpolled (an owned one dropped, a `push_pinned`
+    /// one left to its caller's binding, see
+    /// [`Registered::timeout`](crate::Registered::timeout)), named in a
+    /// warning, and reported as [skipped](Outcome::Skipped). Nothing is lost
+    /// silently.
     ///
     /// The deadline is this run's alone: if the run is given up part-way, a
     /// later run that resumes a callback applies its own deadline (or none)
@@ -131,18 +136,24 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             let Some(deadline) = earliest else {
                 return Poll::Pending;
             };
+            let left = deadline.saturating_sub(now.unwrap_or_default());
             let sleep = match &mut this.sleep {
-                Some((armed, sleep)) if *armed == deadline => sleep,
-                slot => {
-                    let left = deadline.saturating_sub(now.unwrap_or_default());
-                    match timer.sleep(left) {
-                        Some(sleep) => &mut slot.insert((deadline, sleep)).1,
-                        None => return Poll::Pending,
+                Some((armed, sleep)) => {
+                    if *armed != Some(deadline) {
+                        timer.reset(sleep, left);
+                        *armed = Some(deadline);
                     }
+                    sleep
                 }
+                slot => match timer.sleep(left) {
+                    Some(sleep) => &mut slot.insert((Some(deadline), sleep)).1,
+                    None => return Poll::Pending,
+                },
             };
             futures_lite::ready!(Pin::new(sleep).poll(cx));
-            this.sleep = None;
+            if let Some((armed, _)) = &mut this.sleep {
+                *armed = None;
+            }
         }
         let end = stack.timer.now();
         let elapsed = end.zip(begun.at).map(|(end, at)| end.saturating_sub(at));

@@ -87,6 +87,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Teardown, VirtualClock};
     ///
@@ -99,6 +100,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let (value, report) = ended.unwrap();
     /// assert_eq!(value, "served");
     /// assert_eq!(report.timed_out(), 1); // cut off after 5 s
+    /// # }
     /// ```
     pub async fn scope_within<T, E>(
         &mut self,

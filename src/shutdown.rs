@@ -106,6 +106,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Shutdown, Teardown, VirtualClock};
     ///
@@ -117,6 +118,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let shutdown = clock.block_on(teardown.shutdown_within(Duration::from_secs(25), never));
     /// let Shutdown::Finished(report) = shutdown else { unreachable!() };
     /// assert_eq!((report.timed_out(), report.skipped()), (1, 1));
+    /// # }
     /// ```
     pub async fn shutdown_within(
         &mut self,

@@ -23,7 +23,8 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// has none: the stack then has no timeout API and its report no timings.
 /// With a timer (from [`with_timer`](Self::with_timer)), each callback may
 /// get a [`timeout`](Registered::timeout), a run an overall deadline
-/// ([`Run::within`]), and the report gets timings.
+/// ([`Run::within`]), and the report gets timings. Code generic over the
+/// timer bounds `R` with [`Clock`](crate::Clock), which both implement.
 ///
 /// `C` says which callbacks the stack holds. The default,
 /// `dyn Cleanup + Send`, takes `Send` callbacks only, which makes the stack
@@ -41,7 +42,29 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// callbacks registered on their own) run one after another, last first.
 ///
 /// Storage is a [`heapless::Vec`]: no allocation, and [`new`](Self::new) is a
-/// `const fn`, so a stack can live in a `static`.
+/// `const fn`, so a stack can live in a `static`. A stack is never `Sync`
+/// (its callbacks need not be), so a `static` one goes in a `Mutex`
+/// (`std::sync::Mutex::new` is `const`) or, without `std`, in a cell that
+/// hands out one `&'static mut`, such as `static_cell::StaticCell`:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use teardown_stack::Teardown;
+///
+/// static TEARDOWN: Mutex<Teardown<'static, 8>> = Mutex::new(Teardown::new());
+///
+/// TEARDOWN.lock().unwrap().push("db", async {}).unwrap();
+/// let mut teardown = TEARDOWN.lock().unwrap();
+/// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+/// ```
+///
+/// A bare `static` does not compile:
+///
+/// ```compile_fail
+/// use teardown_stack::Teardown;
+///
+/// static TEARDOWN: Teardown<'static, 8> = Teardown::new(); // not `Sync`
+/// ```
 ///
 /// # Examples
 ///
@@ -113,6 +136,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "test-util")] {
     /// use core::time::Duration;
     /// use teardown_stack::{Teardown, VirtualClock};
     ///
@@ -121,6 +145,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// teardown.push("db", async {}).unwrap().timeout(Duration::from_secs(5));
     /// let report = clock.block_on(teardown.run().within(Duration::from_secs(30)));
     /// assert!(report.is_clean());
+    /// # }
     /// ```
     #[must_use]
     pub const fn with_timer(timer: R) -> Self {

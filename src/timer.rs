@@ -9,7 +9,7 @@ mod async_io;
 mod embassy;
 #[cfg(feature = "tokio")]
 mod tokio;
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 mod virtual_clock;
 
 #[cfg(feature = "async-io")]
@@ -18,7 +18,7 @@ pub use async_io::AsyncIoTimer;
 pub use embassy::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use tokio::TokioTimer;
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 pub use virtual_clock::{VirtualClock, VirtualSleep};
 
 /// A monotonic clock and a way to sleep on it: what a stack needs for
@@ -26,8 +26,11 @@ pub use virtual_clock::{VirtualClock, VirtualSleep};
 ///
 /// Implementations ship behind features: [`AsyncIoTimer`] (`async-io`, for
 /// smol and async-executor), [`TokioTimer`] (`tokio`), [`EmbassyTimer`]
-/// (`embassy-time`), and the deterministic [`VirtualClock`] (`std`) for tests.
-/// Implement it for any other runtime in a few lines.
+/// (`embassy-time`), and the deterministic [`VirtualClock`] (`test-util`) for
+/// tests.
+/// Implement it for any other runtime in a few lines. Code generic over a
+/// stack's timer bounds it with [`Clock`] rather than `Timer`, so that it
+/// also takes the default, [`NoTimer`].
 pub trait Timer {
     /// A future that completes once the duration given to
     /// [`sleep`](Self::sleep) has passed.
@@ -41,6 +44,18 @@ pub trait Timer {
 
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Self::Sleep;
+
+    /// Re-arms `sleep` (pending or completed) to complete after `duration`
+    /// instead: the run calls it when the earliest deadline it waits for
+    /// changes, rather than making a new sleep.
+    ///
+    /// The default replaces it with a new [`sleep`](Self::sleep). Override
+    /// it when the runtime re-arms a sleep in place, as tokio's
+    /// `Sleep::reset` does: [`TokioTimer`] then allocates once per run, not
+    /// once per deadline.
+    fn reset(&self, sleep: &mut Self::Sleep, duration: Duration) {
+        *sleep = self.sleep(duration);
+    }
 }
 
 /// The default runtime parameter: no timer.
@@ -52,20 +67,82 @@ pub trait Timer {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NoTimer;
 
-pub(crate) use clock::Clock;
+pub use clock::Clock;
 
 mod clock {
     use super::{Duration, NoTimer, Timer};
     use core::fmt::Debug;
     use core::future::Future;
 
-    /// What the run needs of its runtime parameter: a [`Timer`], or nothing.
+    /// The bound on a stack's timer parameter: every [`Timer`], and
+    /// [`NoTimer`].
     ///
-    /// Not nameable outside the crate; every [`Timer`] and [`NoTimer`]
-    /// implement it. Its associated types are what each entry keeps of its
-    /// timing: zero-sized without a timer, so a stack pays for timeouts and
-    /// start times only when it has a clock to measure them.
-    pub trait Clock {
+    /// Name it to write code generic over the timer, such as a helper that
+    /// registers a component's cleanups on whatever stack it is given. It is
+    /// sealed: implement [`Timer`] for your runtime's clock instead, and the
+    /// type is a `Clock` too. Its items are what a run asks of the parameter;
+    /// code outside the crate has no need to call them. Its associated types
+    /// are what each registered callback keeps of its timing: zero-sized for
+    /// [`NoTimer`], so a stack pays for timeouts and start times only when
+    /// it has a clock to measure them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use teardown_stack::{Clock, Teardown, Timer};
+    ///
+    /// /// Brings the store up and registers its release on any stack.
+    /// fn register<const N: usize, R: Clock>(teardown: &mut Teardown<'static, N, R>) {
+    ///     teardown.push("store", async { /* store.close().await */ }).unwrap();
+    /// }
+    ///
+    /// // A stack without a timer (the default, `NoTimer`)...
+    /// let mut plain = Teardown::<4>::new();
+    /// register(&mut plain);
+    ///
+    /// // ...and one on a runtime's timer (here one of the caller's own).
+    /// #[derive(Clone, Copy)]
+    /// struct Ticks;
+    /// impl Timer for Ticks {
+    ///     type Sleep = core::future::Ready<()>;
+    ///     fn now(&self) -> Duration {
+    ///         Duration::ZERO
+    ///     }
+    ///     fn sleep(&self, _: Duration) -> Self::Sleep {
+    ///         core::future::ready(())
+    ///     }
+    /// }
+    /// let mut timed = Teardown::<4, _>::with_timer(Ticks);
+    /// register(&mut timed);
+    ///
+    /// assert!(futures_lite::future::block_on(plain.run()).is_clean());
+    /// assert!(futures_lite::future::block_on(timed.run()).is_clean());
+    /// ```
+    ///
+    /// With the `test-util` feature the same helper takes a stack on a
+    /// [`VirtualClock`](crate::VirtualClock):
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use teardown_stack::{Clock, Teardown, VirtualClock};
+    ///
+    /// fn register<const N: usize, R: Clock>(teardown: &mut Teardown<'static, N, R>) {
+    ///     teardown.push("store", async {}).unwrap();
+    /// }
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// register(&mut teardown);
+    /// assert!(clock.block_on(teardown.run()).is_clean());
+    /// # }
+    /// ```
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a timer parameter of a teardown stack",
+        note = "implement `teardown_stack::Timer` for a runtime's clock; `NoTimer` is the stack without one",
+        note = "code generic over the timer bounds it with `teardown_stack::Clock`, which `NoTimer` and every `Timer` implement"
+    )]
+    pub trait Clock: sealed::Sealed {
         /// The sleep future, if there is a timer.
         type Sleep: Future<Output = ()> + Unpin;
         /// An entry's own time budget: `Option<Duration>` with a timer,
@@ -84,6 +161,8 @@ mod clock {
         fn time_of(stamp: Self::Stamp) -> Option<Duration>;
         /// The budget of a timeout, if one was set.
         fn budget_of(timeout: Self::Timeout) -> Option<Duration>;
+        /// Re-arms a sleep this clock made.
+        fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
 
     impl<T: Timer> Clock for T {
@@ -110,6 +189,10 @@ mod clock {
         fn budget_of(timeout: Option<Duration>) -> Option<Duration> {
             timeout
         }
+
+        fn reset(&self, sleep: &mut T::Sleep, duration: Duration) {
+            Timer::reset(self, sleep, duration);
+        }
     }
 
     impl Clock for NoTimer {
@@ -134,5 +217,18 @@ mod clock {
         fn budget_of((): ()) -> Option<Duration> {
             None
         }
+
+        fn reset(&self, _: &mut Self::Sleep, _: Duration) {}
+    }
+
+    mod sealed {
+        use super::{NoTimer, Timer};
+
+        /// Keeps [`Clock`](super::Clock) to the types above.
+        pub trait Sealed {}
+
+        impl<T: Timer> Sealed for T {}
+
+        impl Sealed for NoTimer {}
     }
 }

@@ -2,6 +2,8 @@
 //! intent: a resumed callback answers to its own timeout and to the deadline
 //! of the run polling it now, and the room of the callbacks that finished
 //! comes back to the stack.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! An overall deadline: each budget is the smaller of the callback's own and
 //! the time left; past the deadline the rest are skipped, by name.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! A report converts to a process exit code: 0 only when clean.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -86,7 +86,7 @@ fn a_pinned_future_comes_back() {
 }
 
 #[test]
-fn full_is_an_error_type() {
+fn full_converts_into_a_boxed_error() {
     fn register() -> Result<(), Box<dyn std::error::Error>> {
         let mut teardown = Teardown::<0>::new();
         teardown.push("x", std::future::ready(()))?;

@@ -1,9 +1,11 @@
-//! Replays the inputs committed under `fuzz/regressions/<target>/`: every
+//! Replays the inputs committed under `tests/regressions/<target>/`: every
 //! crash the fuzzer ever found stays a test.
 //!
 //! Each input runs on the stack it decodes to and on the other kind: on the
 //! plain stack, an input committed before inline registrations existed still
 //! decodes to the script it was found as.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod harness;
 
@@ -13,7 +15,7 @@ use harness::{Mode, Script, run_script};
 
 fn replay(target: &str, mode: Mode) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions")
+        .join("tests/regressions")
         .join(target);
     let mut replayed = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {

@@ -8,7 +8,6 @@ mod common;
 
 use core::pin::pin;
 use core::task::Poll;
-use core::time::Duration;
 
 use common::{DropToken, Drops, Journal, poll_noop, poll_once, yield_times};
 use teardown_stack::{InlineTeardown, Outcome};
@@ -119,7 +118,7 @@ fn a_destructor_that_panics_counts_as_dropped_once() {
     assert_eq!(drops.count(), 1);
 }
 
-#[cfg(feature = "std")]
+#[cfg(feature = "test-util")]
 #[test]
 fn dropped_once_when_it_times_out() {
     let clock = teardown_stack::VirtualClock::new();
@@ -133,7 +132,7 @@ fn dropped_once_when_it_times_out() {
             core::future::pending::<()>().await;
         })
         .unwrap()
-        .timeout(Duration::from_secs(1));
+        .timeout(core::time::Duration::from_secs(1));
     let report = clock.block_on(teardown.as_mut().run());
     assert!(matches!(
         report.records()[0].outcome(),

@@ -165,5 +165,6 @@ fn a_full_stack_hands_the_callback_back() {
         .unwrap_err();
     assert!(matches!(error, InlineError::Full(_)), "{error:?}");
     assert_eq!(error.to_string(), "teardown stack is full (capacity 1)");
-    let _error: &dyn core::error::Error = &error;
+    let error: Box<dyn core::error::Error> = error.into();
+    assert_eq!(error.to_string(), "teardown stack is full (capacity 1)");
 }

@@ -1,5 +1,7 @@
 //! A whole stack registered on another runs as one step, and fails there,
 //! by name, when any of its own callbacks did not complete.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The stack's promises as properties: random scripts, checked against the
 //! model by the same harness the fuzzer uses.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod harness;
 

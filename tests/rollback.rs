@@ -1,5 +1,7 @@
 //! A build that fails at step k releases exactly steps k-1..1, in reverse,
 //! and hands back the build's error with the report.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! A scope runs the stack however its body ends: `Ok`, `Err`, or a panic.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,12 +1,13 @@
 //! `Teardown` and its run are `Send`; `LocalTeardown` is not, and holds what
-//! is not `Send`. Checked at compile time, then used for real.
+//! is not `Send`; neither is `Sync`. Checked at compile time, then used for
+//! real.
 
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Report, Run, Teardown, VirtualClock};
+use teardown_stack::{Cleanup, Full, LocalTeardown, NoTimer, Refused, Report, Run, Teardown};
 
 fn assert_send<T: Send>() {}
 fn assert_sync<T: Sync>() {}
@@ -20,16 +21,36 @@ impl<T: ?Sized> NotSend<()> for T {}
 struct IsSend;
 impl<T: ?Sized + Send> NotSend<IsSend> for T {}
 
+/// The same trick for `Sync`.
+trait NotSync<Marker> {
+    fn ambiguous() {}
+}
+impl<T: ?Sized> NotSync<()> for T {}
+struct IsSync;
+impl<T: ?Sized + Sync> NotSync<IsSync> for T {}
+
 #[test]
 fn send_where_everything_inside_is_send() {
     assert_send::<Teardown<'static, 4>>();
     assert_send::<Run<'static, 'static, 4, NoTimer, dyn Cleanup + Send>>();
-    assert_send::<Teardown<'static, 4, VirtualClock>>();
+    #[cfg(feature = "test-util")]
+    assert_send::<Teardown<'static, 4, teardown_stack::VirtualClock>>();
     assert_send::<Report<4>>();
     assert_sync::<Report<4>>();
     // `Full` hands back the callback: `Send` when the callback is.
     assert_send::<Full<std::future::Ready<()>>>();
     assert_send::<Full<Pin<&'static mut std::future::Ready<()>>>>();
+    // What `?` makes of a `Full`: goes into any boxed error.
+    assert_send::<Refused>();
+    assert_sync::<Refused>();
+}
+
+#[test]
+fn no_stack_is_sync() {
+    // A callback is polled through `&mut`, so a stack is never shared: a
+    // `static` one needs a `Mutex` (see tests/static_stack.rs).
+    <Teardown<'static, 4> as NotSync<_>>::ambiguous();
+    <LocalTeardown<'static, 4> as NotSync<_>>::ambiguous();
 }
 
 #[test]

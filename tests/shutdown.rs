@@ -1,5 +1,7 @@
 //! An interruptible shutdown: a second request to stop during a hung
 //! cleanup ends the wait and names what had not finished, in run order.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

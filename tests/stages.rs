@@ -1,5 +1,7 @@
 //! A stage's members run concurrently, each isolated; stages run in LIFO
 //! order, one after another.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! A callback over its budget is cancelled, logged and reported; the next one
 //! runs. Time is virtual: nothing here sleeps.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! With a timer, the report says how long each callback and the whole run
 //! took; without one, it says nothing.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 use std::time::Duration;
 

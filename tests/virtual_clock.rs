@@ -1,4 +1,6 @@
 //! The virtual clock: time moves only when told, and sleeps wake exactly then.
+// The virtual clock is a test utility, behind its feature.
+#![cfg(feature = "test-util")]
 
 mod common;
 

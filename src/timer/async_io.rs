@@ -54,4 +54,9 @@ impl Timer for AsyncIoTimer {
     fn sleep(&self, duration: Duration) -> AsyncIoSleep {
         AsyncIoSleep(async_io::Timer::after(duration))
     }
+
+    /// Re-arms the timer in place (`async_io::Timer::set_after`).
+    fn reset(&self, sleep: &mut AsyncIoSleep, duration: Duration) {
+        sleep.0.set_after(duration);
+    }
 }

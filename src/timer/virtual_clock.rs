@@ -18,6 +18,14 @@ use super::Timer;
 /// whenever it waits for nothing but this clock, jumps to the next sleeper's
 /// deadline: a five-minute timeout is tested in microseconds.
 ///
+/// A test utility, behind the `test-util` feature so that it stays out of
+/// production builds: turn it on for your tests only,
+///
+/// ```toml
+/// [dev-dependencies]
+/// teardown-stack = { version = "0.1", features = ["test-util"] }
+/// ```
+///
 /// # Examples
 ///
 /// ```
@@ -36,6 +44,7 @@ use super::Timer;
 /// assert_eq!(clock.now(), Duration::from_secs(5));
 /// ```
 #[derive(Clone, Default)]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub struct VirtualClock {
     state: Arc<Mutex<State>>,
 }
@@ -194,6 +203,7 @@ impl Timer for VirtualClock {
 /// The sleep of a [`VirtualClock`]: done once the clock reaches its deadline.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub struct VirtualSleep {
     clock: VirtualClock,
     deadline: Duration,
