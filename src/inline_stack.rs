@@ -9,7 +9,8 @@ use crate::callback::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::inline::InlineSlots;
-use crate::name::Name;
+use crate::name::{IntoName, Name};
+use crate::register;
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, Teardown};
 
@@ -176,7 +177,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
     pub fn push_inline<F>(
         self: Pin<&mut Self>,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: F,
     ) -> Result<Registered<'_, R>, Full<F>>
     where
@@ -185,8 +186,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F::IntoFuture>,
     {
         let stack = self.stack();
-        let stage = stack.next_stage();
-        stack.push_inline_in(stage, name.into(), future)
+        stack.register(None, name, future, register::inline)
     }
 
     /// Like [`push_inline`](Self::push_inline), but a future that does not
@@ -216,7 +216,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     /// ```
     pub fn try_push_inline<F>(
         self: Pin<&mut Self>,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: F,
     ) -> Result<Registered<'_, R>, InlineError<F>>
     where
@@ -225,8 +225,10 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F::IntoFuture>,
     {
         let stack = self.stack();
-        let stage = stack.next_stage();
-        stack.try_push_inline_in(stage, name.into(), future)
+        let future = register::check_fits::<F, C, SLOT>(future)?;
+        stack
+            .register(None, name, future, register::fitting)
+            .map_err(InlineError::Full)
     }
 
     /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
@@ -237,7 +239,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
     pub fn push_pinned<F>(
         self: Pin<&mut Self>,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: Pin<&'a mut F>,
     ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
     where
@@ -246,8 +248,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F>,
     {
         let stack = self.stack();
-        let stage = stack.next_stage();
-        stack.push_pinned_in(stage, name.into(), future)
+        stack.register(None, name, future, register::pinned)
     }
 
     /// Like [`Teardown::push`]: boxes the future.
@@ -259,7 +260,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn push<F>(
         self: Pin<&mut Self>,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: F,
     ) -> Result<Registered<'_, R>, Full<F>>
     where
@@ -268,8 +269,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F::IntoFuture>,
     {
         let stack = self.stack();
-        let stage = stack.next_stage();
-        stack.push_in(stage, name.into(), future)
+        stack.register(None, name, future, register::boxed)
     }
 
     /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
@@ -283,7 +283,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn push_fn<G, F>(
         self: Pin<&mut Self>,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         callback: G,
     ) -> Result<Registered<'_, R>, Full<G>>
     where
@@ -293,8 +293,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, Deferred<G, F>>,
     {
         let stack = self.stack();
-        let stage = stack.next_stage();
-        stack.push_fn_in(stage, name.into(), callback)
+        stack.register(None, name, callback, register::deferred)
     }
 
     /// Opens a stage, as [`Teardown::stage`]; its members may be inline
@@ -359,7 +358,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
 
     /// The names of the registered callbacks, in the order they will run
     /// (last registered first).
-    pub fn names(&self) -> impl Iterator<Item = Name> + '_ {
+    pub fn names(&self) -> impl Iterator<Item = &Name> + '_ {
         self.stack.names()
     }
 }

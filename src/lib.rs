@@ -219,6 +219,7 @@ mod message;
 mod name;
 mod nest;
 mod output;
+mod register;
 mod registered;
 mod released;
 mod report;
@@ -239,18 +240,18 @@ pub use error::{Full, InlineError, Refused};
 pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
 pub use message::{MESSAGE_CAPACITY, Message};
-pub use name::Name;
+pub use name::{IntoName, Name};
 pub use nest::NestedFailure;
 pub use output::CleanupOutput;
 pub use registered::Registered;
 pub use released::Released;
 pub use report::{Outcome, Record, Report};
-pub use run::Run;
+pub use run::{InlineRun, LocalInlineRun, LocalRun, Run};
 pub use shutdown::Shutdown;
 #[cfg(feature = "signal")]
 pub use signal::{Signal, Signals};
 pub use stack::{LocalTeardown, Teardown};
-pub use stage::Stage;
+pub use stage::{InlineStage, LocalInlineStage, LocalStage, Stage};
 #[cfg(feature = "async-io")]
 pub use timer::AsyncIoTimer;
 #[cfg(feature = "embassy-time")]

@@ -12,13 +12,13 @@ use crate::{Name, Timer};
 ///
 /// Returned by every registration method; drop it if there is nothing to set.
 pub struct Registered<'t, R: Clock> {
-    name: Name,
+    name: &'t Name,
     timeout: &'t mut R::Timeout,
     timer: PhantomData<fn() -> R>,
 }
 
 impl<'t, R: Clock> Registered<'t, R> {
-    pub(crate) fn new(name: Name, timeout: &'t mut R::Timeout) -> Self {
+    pub(crate) fn new(name: &'t Name, timeout: &'t mut R::Timeout) -> Self {
         Registered {
             name,
             timeout,
@@ -28,7 +28,7 @@ impl<'t, R: Clock> Registered<'t, R> {
 
     /// The name the callback was registered under (or its default name).
     #[must_use]
-    pub fn name(&self) -> Name {
+    pub fn name(&self) -> &Name {
         self.name
     }
 }

@@ -78,8 +78,8 @@ impl Record {
 
     /// The callback's name.
     #[must_use]
-    pub fn name(&self) -> Name {
-        self.name
+    pub fn name(&self) -> &Name {
+        &self.name
     }
 
     /// How it ended.
@@ -112,7 +112,7 @@ impl fmt::Display for Record {
 #[cfg(feature = "defmt")]
 impl defmt::Format for Record {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let name = self.name;
+        let name = &self.name;
         match &self.outcome {
             Outcome::Completed => defmt::write!(f, "{:?} completed", name),
             Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),

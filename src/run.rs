@@ -9,11 +9,11 @@ use core::time::Duration;
 use crate::callback::{Cleanup, Slot};
 use crate::entry::Entry;
 use crate::fmt::{Shown, Span};
-use crate::inline::{InlineSlot, NoInline, Storage};
+use crate::inline::{InlineSlot, InlineSlots, NoInline, Storage};
 use crate::isolate;
 use crate::timer::Clock;
 use crate::wake::StageWakers;
-use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
+use crate::{Message, Name, NoTimer, Outcome, Record, Report, Teardown, Timer};
 
 /// The future returned by [`Teardown::run`]: runs the callbacks, last
 /// registered first (a stage's members together), and resolves to a borrow
@@ -24,8 +24,35 @@ use crate::{Message, Name, Outcome, Record, Report, Teardown, Timer};
 /// most futures, it must not be polled again once it has completed: it
 /// panics if it is. `S` is the stack's [`Storage`]: [`NoInline`] but for the
 /// run of an [`InlineTeardown`](crate::InlineTeardown).
+///
+/// Name it with the lifetimes, `N` and, when there is one, the timer, as a
+/// [`Teardown`]: `Run<'_, 'a, N>` or `Run<'_, 'a, N, R>`; the aliases
+/// [`LocalRun`], [`InlineRun`] and [`LocalInlineRun`] name the runs of the
+/// other stacks.
+///
+/// ```
+/// use teardown_stack::{InlineRun, InlineTeardown, Run, Teardown};
+///
+/// fn start<'s>(teardown: &'s mut Teardown<'static, 8>) -> Run<'s, 'static, 8> {
+///     teardown.run()
+/// }
+/// let mut teardown = Teardown::<8>::new();
+/// teardown.push("store", async {}).unwrap();
+/// assert!(futures_lite::future::block_on(start(&mut teardown)).is_clean());
+///
+/// let mut inline = core::pin::pin!(InlineTeardown::<4, 64>::new());
+/// let run: InlineRun<'_, 'static, 4, 64> = inline.as_mut().run();
+/// assert!(futures_lite::future::block_on(run).is_empty());
+/// ```
 #[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
-pub struct Run<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage = NoInline> {
+pub struct Run<
+    's,
+    'a,
+    const N: usize,
+    R: Clock = NoTimer,
+    C: ?Sized + Cleanup = dyn Cleanup + Send + 'a,
+    S: Storage = NoInline,
+> {
     /// Given back, as a borrow of its report, when the run completes.
     stack: Option<&'s mut Teardown<'a, N, R, C, S>>,
     /// The overall budget asked for with `within`.
@@ -54,6 +81,17 @@ struct Current {
     /// Per-member wakers, for stages of more than one member.
     wakers: Option<StageWakers>,
 }
+
+/// The run of a [`LocalTeardown`](crate::LocalTeardown).
+pub type LocalRun<'s, 'a, const N: usize, R = NoTimer> = Run<'s, 'a, N, R, dyn Cleanup + 'a>;
+
+/// The run of an [`InlineTeardown`](crate::InlineTeardown).
+pub type InlineRun<'s, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Run<'s, 'a, N, R, dyn Cleanup + Send + 'a, InlineSlots<SLOT>>;
+
+/// The run of a [`LocalInlineTeardown`](crate::LocalInlineTeardown).
+pub type LocalInlineRun<'s, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Run<'s, 'a, N, R, dyn Cleanup + 'a, InlineSlots<SLOT>>;
 
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Run<'s, 'a, N, R, C, S>
@@ -226,7 +264,7 @@ impl Current {
             let Some(future) = entry.slot.as_mut() else {
                 continue;
             };
-            let name = entry.name;
+            let name = &entry.name;
             let polled = match &self.wakers {
                 None => Some(poll_isolated(future, name, cx)),
                 Some(wakers) => wakers.poll_member(index, cx, |cx| poll_isolated(future, name, cx)),
@@ -285,7 +323,7 @@ impl Current {
 /// Polls one callback once, turning an error or a panic into its outcome.
 fn poll_isolated<C: ?Sized + Cleanup>(
     future: Pin<&mut C>,
-    name: Name,
+    name: &Name,
     cx: &mut Context<'_>,
 ) -> Poll<Outcome> {
     let mut failure = None;
@@ -317,7 +355,8 @@ fn finish<const N: usize, R: Clock, C: ?Sized, S: Storage>(
     outcome: Outcome,
     now: Option<Duration>,
 ) {
-    let name = entry.name;
+    // The record takes the name; a finished entry is never listed by name.
+    let name = core::mem::replace(&mut entry.name, Name::unnamed(0));
     // Dropping an owned future runs its destructor, which may panic; a
     // borrowed one is its owner's to drop, so there is nothing to guard. An
     // inline one is dropped where it lies, before its slot is moved.

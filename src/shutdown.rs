@@ -150,7 +150,7 @@ where
     let mut unfinished = heapless::Vec::new();
     for name in stack.names() {
         // The stack holds at most `N` callbacks.
-        let _ = unfinished.push(name);
+        let _ = unfinished.push(name.clone());
     }
     warn!(
         "teardown interrupted: {} callback(s) not finished: {}",

@@ -4,13 +4,15 @@ use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
-use crate::callback::{Accepts, Cleanup, Slot};
+use crate::callback::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::entry::Entry;
-use crate::inline::{InlineFuture, InlineSlots, NoInline, Storage};
+use crate::inline::{NoInline, Storage};
+use crate::name::IntoName;
+use crate::register;
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, Stage};
+use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 
 /// A LIFO stack of at most `N` async cleanup callbacks.
 ///
@@ -34,7 +36,7 @@ use crate::{CleanupOutput, Full, InlineError, Name, NoTimer, Registered, Run, St
 /// `S` says how owned callbacks may be stored in the stack's entries, and is
 /// always [`NoInline`] here: a stack that owns callbacks without a heap is an
 /// [`InlineTeardown`](crate::InlineTeardown), which wraps a `Teardown` with
-/// [`InlineSlots`] and keeps it pinned. Defaulted and
+/// [`InlineSlots`](crate::InlineSlots) and keeps it pinned. Defaulted and
 /// last, the parameter changes nothing for code that names
 /// `Teardown<'a, N, R, C>`.
 ///
@@ -93,7 +95,7 @@ pub struct Teardown<
 {
     pub(crate) entries: heapless::Vec<Entry<'a, R, C, S>, N>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
-    registered: u32,
+    pub(crate) registered: u32,
     /// How many stages were ever opened: numbers stages.
     stages: u32,
     pub(crate) timer: R,
@@ -205,7 +207,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// ```
     pub fn push_pinned<F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: Pin<&'a mut F>,
     ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
     where
@@ -213,8 +215,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
-        let stage = self.next_stage();
-        self.push_pinned_in(stage, name.into(), future)
+        self.register(None, name, future, register::pinned)
     }
 
     /// Registers a future (an `async` block, the future of an `async fn`, or
@@ -228,18 +229,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(
-        &mut self,
-        name: impl Into<Option<&'static str>>,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
+    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
     where
         F: IntoFuture,
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        let stage = self.next_stage();
-        self.push_in(stage, name.into(), future)
+        self.register(None, name, future, register::boxed)
     }
 
     /// Registers a closure that returns the cleanup future; it is called when
@@ -271,7 +267,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn push_fn<G, F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         callback: G,
     ) -> Result<Registered<'_, R>, Full<G>>
     where
@@ -280,8 +276,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         F::Output: CleanupOutput,
         C: Accepts<'a, Deferred<G, F>>,
     {
-        let stage = self.next_stage();
-        self.push_fn_in(stage, name.into(), callback)
+        self.register(None, name, callback, register::deferred)
     }
 
     /// Runs every registered callback, last registered first, and reports
@@ -378,8 +373,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
 
     /// The names of the registered callbacks, in the order they will run
     /// (last registered first).
-    pub fn names(&self) -> impl Iterator<Item = Name> + '_ {
-        self.pending().map(|entry| entry.name)
+    pub fn names(&self) -> impl Iterator<Item = &Name> + '_ {
+        self.pending().map(|entry| &entry.name)
     }
 
     /// The entries not finished, top first.
@@ -405,7 +400,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// the registration that needs it, rather than when the run is dropped:
     /// a run may be forgotten (`mem::forget` is safe), and its destructor
     /// then never runs.
-    fn make_room(&mut self) -> bool {
+    pub(crate) fn make_room(&mut self) -> bool {
         if !self.entries.is_full() {
             return true;
         }
@@ -420,133 +415,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         let stage = self.stages;
         self.stages = self.stages.wrapping_add(1);
         stage
-    }
-
-    pub(crate) fn push_pinned_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        if !self.make_room() {
-            return Err(Full::new(future, N));
-        }
-        Ok(self.insert(stage, name, Slot::Borrowed(C::erase_pinned(future))))
-    }
-
-    #[cfg(feature = "alloc")]
-    pub(crate) fn push_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        if !self.make_room() {
-            return Err(Full::new(future, N));
-        }
-        let boxed = C::erase_boxed(future.into_future());
-        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
-    }
-
-    #[cfg(feature = "alloc")]
-    pub(crate) fn push_fn_in<G, F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        if !self.make_room() {
-            return Err(Full::new(callback, N));
-        }
-        let boxed = C::erase_boxed(Deferred::new(callback));
-        Ok(self.insert(stage, name, Slot::Boxed(boxed)))
-    }
-
-    fn insert(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        slot: Slot<'a, C, S>,
-    ) -> Registered<'_, R> {
-        let entry = Entry {
-            name: Name::new(name, self.registered),
-            slot,
-            stage,
-            timeout: R::Timeout::default(),
-            started: None,
-        };
-        self.registered = self.registered.wrapping_add(1);
-        // Callers make room first, so there is always room here.
-        let pushed = self.entries.push(entry);
-        debug_assert!(pushed.is_ok(), "checked for room before");
-        let entry = self.entries.last_mut().expect("just pushed");
-        Registered::new(entry.name, &mut entry.timeout)
-    }
-}
-
-impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
-    Teardown<'a, N, R, C, InlineSlots<SLOT>>
-{
-    /// Registers `future` in an inline slot; see
-    /// [`InlineTeardown::push_inline`](crate::InlineTeardown::push_inline).
-    pub(crate) fn push_inline_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        if !self.make_room() {
-            return Err(Full::new(future, N));
-        }
-        let stored = InlineFuture::new_checked(future.into_future());
-        Ok(self.insert(stage, name, Slot::Inline(stored)))
-    }
-
-    /// Registers `future` in an inline slot if it fits; see
-    /// [`InlineTeardown::try_push_inline`](crate::InlineTeardown::try_push_inline).
-    pub(crate) fn try_push_inline_in<F>(
-        &mut self,
-        stage: u32,
-        name: Option<&'static str>,
-        future: F,
-    ) -> Result<Registered<'_, R>, InlineError<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        if !InlineFuture::<C, SLOT>::fits::<F::IntoFuture>() {
-            return Err(InlineError::does_not_fit::<F::IntoFuture>(future, SLOT));
-        }
-        if !self.make_room() {
-            return Err(InlineError::Full(Full::new(future, N)));
-        }
-        let stored = match InlineFuture::new(future.into_future()) {
-            Ok(stored) => stored,
-            Err(_) => unreachable!("checked that it fits"),
-        };
-        Ok(self.insert(stage, name, Slot::Inline(stored)))
     }
 }
 
@@ -610,7 +478,7 @@ impl<R: Clock, C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, R, C, S> {
                     .iter()
                     .rev()
                     .filter(|e| !e.is_finished())
-                    .map(|e| e.name),
+                    .map(|e| &e.name),
             )
             .finish()
     }

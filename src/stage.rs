@@ -6,12 +6,14 @@ use core::pin::Pin;
 
 #[cfg(doc)]
 use crate::InlineTeardown;
-use crate::callback::{Accepts, Cleanup};
+use crate::callback::{Accepts, Cleanup, Slot};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::inline::{InlineSlots, NoInline, Storage};
+use crate::name::IntoName;
+use crate::register;
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
+use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Teardown};
 
 /// Registers callbacks that run concurrently; see [`Teardown::stage`].
 ///
@@ -20,11 +22,55 @@ use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 /// afterwards are not members. `S` is the stack's [`Storage`]: [`NoInline`]
 /// but on a stage of an [`InlineTeardown`], whose members may also be
 /// inline ([`push_inline`](Self::push_inline)).
-pub struct Stage<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage = NoInline> {
+///
+/// Name it with the lifetimes (the borrow of the stack, then the
+/// callbacks'), `N` and, when there is one, the timer: `Stage<'t, 'a, N>`;
+/// [`LocalStage`], [`InlineStage`] and [`LocalInlineStage`] name the stages
+/// of the other stacks. A struct can hold one:
+///
+/// ```
+/// use teardown_stack::{Stage, Teardown};
+///
+/// /// The clients of a service, closed together as one stage.
+/// struct Clients<'t> {
+///     stage: Stage<'t, 'static, 16>,
+/// }
+///
+/// impl Clients<'_> {
+///     fn add(&mut self, provider: &str) {
+///         self.stage.push(format!("llm-{provider}"), async {}).unwrap();
+///     }
+/// }
+///
+/// let mut teardown = Teardown::<16>::new();
+/// let mut clients = Clients { stage: teardown.stage() };
+/// clients.add("a");
+/// clients.add("b");
+/// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 2);
+/// ```
+pub struct Stage<
+    't,
+    'a,
+    const N: usize,
+    R: Clock = NoTimer,
+    C: ?Sized + Cleanup = dyn Cleanup + Send + 'a,
+    S: Storage = NoInline,
+> {
     stack: &'t mut Teardown<'a, N, R, C, S>,
     id: u32,
     members: usize,
 }
+
+/// A stage of a [`LocalTeardown`](crate::LocalTeardown).
+pub type LocalStage<'t, 'a, const N: usize, R = NoTimer> = Stage<'t, 'a, N, R, dyn Cleanup + 'a>;
+
+/// A stage of an [`InlineTeardown`].
+pub type InlineStage<'t, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Stage<'t, 'a, N, R, dyn Cleanup + Send + 'a, InlineSlots<SLOT>>;
+
+/// A stage of a [`LocalInlineTeardown`](crate::LocalInlineTeardown).
+pub type LocalInlineStage<'t, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Stage<'t, 'a, N, R, dyn Cleanup + 'a, InlineSlots<SLOT>>;
 
 impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Stage<'t, 'a, N, R, C, S>
@@ -49,6 +95,18 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         self.members == 0
     }
 
+    /// Registers `callback` as a member of this stage.
+    fn join<T>(
+        &mut self,
+        name: impl IntoName,
+        callback: T,
+        store: impl FnOnce(T) -> Slot<'a, C, S>,
+    ) -> Result<Registered<'_, R>, Full<T>> {
+        let registered = self.stack.register(Some(self.id), name, callback, store)?;
+        self.members += 1;
+        Ok(registered)
+    }
+
     /// Like [`Teardown::push_pinned`], joining this stage.
     ///
     /// # Errors
@@ -56,7 +114,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     /// [`Full`] with the future when the stack is full.
     pub fn push_pinned<F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: Pin<&'a mut F>,
     ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
     where
@@ -64,9 +122,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
-        let registered = self.stack.push_pinned_in(self.id, name.into(), future)?;
-        self.members += 1;
-        Ok(registered)
+        self.join(name, future, register::pinned)
     }
 
     /// Like [`Teardown::push`], joining this stage.
@@ -76,19 +132,13 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     /// [`Full`] with the future when the stack is full.
     #[cfg(feature = "alloc")]
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(
-        &mut self,
-        name: impl Into<Option<&'static str>>,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
+    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
     where
         F: IntoFuture,
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        let registered = self.stack.push_in(self.id, name.into(), future)?;
-        self.members += 1;
-        Ok(registered)
+        self.join(name, future, register::boxed)
     }
 
     /// Like [`Teardown::push_fn`], joining this stage.
@@ -100,7 +150,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     pub fn push_fn<G, F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         callback: G,
     ) -> Result<Registered<'_, R>, Full<G>>
     where
@@ -109,9 +159,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         F::Output: CleanupOutput,
         C: Accepts<'a, Deferred<G, F>>,
     {
-        let registered = self.stack.push_fn_in(self.id, name.into(), callback)?;
-        self.members += 1;
-        Ok(registered)
+        self.join(name, callback, register::deferred)
     }
 }
 
@@ -140,7 +188,7 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
     /// ```
     pub fn push_inline<F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: F,
     ) -> Result<Registered<'_, R>, Full<F>>
     where
@@ -148,9 +196,7 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        let registered = self.stack.push_inline_in(self.id, name.into(), future)?;
-        self.members += 1;
-        Ok(registered)
+        self.join(name, future, register::inline)
     }
 
     /// Like [`InlineTeardown::try_push_inline`], joining this stage.
@@ -161,7 +207,7 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
     /// inline slot, [`InlineError::Full`] when the stack is full.
     pub fn try_push_inline<F>(
         &mut self,
-        name: impl Into<Option<&'static str>>,
+        name: impl IntoName,
         future: F,
     ) -> Result<Registered<'_, R>, InlineError<F>>
     where
@@ -169,11 +215,9 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        let registered = self
-            .stack
-            .try_push_inline_in(self.id, name.into(), future)?;
-        self.members += 1;
-        Ok(registered)
+        let future = register::check_fits::<F, C, SLOT>(future)?;
+        self.join(name, future, register::fitting)
+            .map_err(InlineError::Full)
     }
 }
 
