@@ -1,27 +1,50 @@
-//! Bounded text kept in a report: what an error or a panic said.
+//! Text kept in a report: what an error or a panic said.
 
 use core::fmt::{self, Write as _};
 
-/// How many bytes of an error's or a panic's text a [`Report`](crate::Report)
-/// keeps per callback.
+/// Without `alloc`: how many bytes of an error's or a panic's text a
+/// [`Report`](crate::Report) keeps per callback.
 ///
 /// Longer text is cut at a character boundary and ends with `…`. The log line
-/// written when the callback fails always carries the whole text.
+/// written when the callback fails always carries the whole text. With
+/// `alloc` the report keeps the whole text, however long, and this limit does
+/// not apply.
 pub const MESSAGE_CAPACITY: usize = 64;
 
+#[cfg(not(feature = "alloc"))]
 const ELLIPSIS: char = '…';
 
-/// What a failed or panicked callback said, kept inline (no allocation).
+/// What a failed or panicked callback said.
 ///
-/// At most [`MESSAGE_CAPACITY`] bytes; see [`Message::is_truncated`].
+/// With `alloc`, the whole text, in one allocation made when the callback
+/// fails. Without, kept inline (no allocation), at most [`MESSAGE_CAPACITY`]
+/// bytes: see [`Message::is_truncated`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Message {
+    #[cfg(feature = "alloc")]
+    text: alloc::boxed::Box<str>,
+    #[cfg(not(feature = "alloc"))]
     text: heapless::String<MESSAGE_CAPACITY>,
+    #[cfg(not(feature = "alloc"))]
     truncated: bool,
 }
 
 impl Message {
+    /// Renders `value` with its `Display` implementation: all of it with
+    /// `alloc`.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn render(value: &dyn fmt::Display) -> Self {
+        let mut text = alloc::string::String::new();
+        // Only a `Display` impl that fails on its own can make this `Err`;
+        // whatever it wrote before is kept.
+        let _ = write!(text, "{value}");
+        Message {
+            text: text.into_boxed_str(),
+        }
+    }
+
     /// Renders `value` with its `Display` implementation, keeping what fits.
+    #[cfg(not(feature = "alloc"))]
     pub(crate) fn render(value: &dyn fmt::Display) -> Self {
         let mut message = Message {
             text: heapless::String::new(),
@@ -43,23 +66,28 @@ impl Message {
         message
     }
 
-    /// The text, possibly cut short.
+    /// The text (without `alloc`, possibly cut short).
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
-    /// Whether the original text was longer than [`MESSAGE_CAPACITY`] bytes
-    /// and was cut (it then ends with `…`).
+    /// Whether the original text was cut: only without `alloc`, when it was
+    /// longer than [`MESSAGE_CAPACITY`] bytes (it then ends with `…`).
     #[must_use]
     pub fn is_truncated(&self) -> bool {
-        self.truncated
+        #[cfg(feature = "alloc")]
+        return false;
+        #[cfg(not(feature = "alloc"))]
+        return self.truncated;
     }
 }
 
 /// Appends whole characters while they fit and notes when one did not.
+#[cfg(not(feature = "alloc"))]
 struct Writer<'m>(&'m mut Message);
 
+#[cfg(not(feature = "alloc"))]
 impl fmt::Write for Writer<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.0.truncated {

@@ -6,7 +6,7 @@ mod common;
 use core::pin::pin;
 
 use common::{Journal, poll_noop, yield_times};
-use teardown_stack::{LocalTeardown, Outcome, Teardown};
+use teardown_stack::{LocalTeardown, MESSAGE_CAPACITY, Outcome, Teardown};
 
 #[test]
 fn pinned_callbacks_run_lifo_with_errors_isolated() {
@@ -68,4 +68,38 @@ fn without_std_a_panic_is_not_caught() {
     }));
     let payload = escaped.expect_err("the panic went through run");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"not caught"));
+}
+
+/// Without `alloc`, a report keeps at most `MESSAGE_CAPACITY` bytes of each
+/// failure's text, cut at a character boundary; with it, the whole text.
+#[test]
+fn long_messages_are_kept_whole_with_alloc_and_cut_at_a_char_boundary_without() {
+    // 'é' is two bytes: a cut in the middle of one must back off.
+    let long = "é".repeat(MESSAGE_CAPACITY);
+    let fits = "x".repeat(MESSAGE_CAPACITY);
+    let (error_long, error_fits) = (long.clone(), fits.clone());
+    let long_fut = pin!(async move { Err::<(), _>(error_long) });
+    let fits_fut = pin!(async move { Err::<(), _>(error_fits) });
+    let mut teardown = Teardown::<2>::new();
+    teardown.push_pinned("fits", fits_fut).unwrap();
+    teardown.push_pinned("long", long_fut).unwrap();
+
+    let (report, _) = poll_noop(teardown.run(), 10);
+
+    let cut = report.records()[0].outcome().message().unwrap();
+    let whole = report.records()[1].outcome().message().unwrap();
+    assert!(!whole.is_truncated());
+    assert_eq!(whole.as_str(), fits);
+    if cfg!(feature = "alloc") {
+        assert!(!cut.is_truncated());
+        assert_eq!(cut.as_str(), long);
+        return;
+    }
+    assert!(cut.is_truncated());
+    assert!(cut.as_str().len() <= MESSAGE_CAPACITY);
+    assert!(cut.as_str().ends_with('…'));
+    assert_eq!(
+        cut.as_str().trim_end_matches('…'),
+        &long[..cut.as_str().len() - '…'.len_utf8()]
+    );
 }
