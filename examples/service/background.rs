@@ -30,17 +30,12 @@ pub fn start(
     let (stop, stopped) = smol::channel::bounded::<()>(1);
     let summarizer = ex.spawn(async move {
         loop {
-            let stopping = future::or(
-                async {
-                    smol::Timer::after(period).await;
-                    false
-                },
-                async {
-                    let _ = stopped.recv().await;
-                    true
-                },
-            )
-            .await;
+            let tick = async {
+                smol::Timer::after(period).await;
+                false
+            };
+            // `stop` is never sent on, only dropped: then the final summary.
+            let stopping = future::or(tick, async { stopped.recv().await.is_err() }).await;
             let served = served.load(Ordering::Relaxed);
             let kind = if stopping { "final" } else { "periodic" };
             store

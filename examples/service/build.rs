@@ -73,8 +73,7 @@ pub async fn build(
     for name in CLIENTS {
         let closing = clients.clone();
         let close = faults.cleanup(name, async move { closing.close_one().await });
-        let registered = stage.push(name, close).map_err(|full| full.to_string())?;
-        registered.timeout(config.cleanup_timeout);
+        stage.push(name, close)?.timeout(config.cleanup_timeout);
     }
 
     faults.build_step(4, "sandboxes")?;
@@ -119,9 +118,8 @@ where
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
     let release = config.faults.cleanup(name, release);
-    let registered = teardown
-        .push(name, release)
-        .map_err(|full| full.to_string())?;
-    registered.timeout(config.cleanup_timeout);
+    teardown
+        .push(name, release)?
+        .timeout(config.cleanup_timeout);
     Ok(())
 }

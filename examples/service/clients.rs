@@ -10,21 +10,15 @@ use smol::channel::{Receiver, Sender};
 use crate::BoxError;
 use crate::http::Connection;
 
-/// Room for one connection in the pool.
-enum Slot {
-    Open(Connection),
-    /// Its connection was closed because its request was cut off; the next
-    /// request to take it opens a new one.
-    Closed,
-}
-
-/// The idle slots; a request leases one and it comes back however the
-/// request ends, so closing always finds every one.
+/// The idle slots: a request leases one and it comes back however the
+/// request ends, so closing always finds every one. An empty slot's
+/// connection was closed (its request was cut off); the next request to
+/// take it opens a new one.
 pub struct Clients {
     ex: Arc<Executor<'static>>,
     upstream: SocketAddr,
-    idle_tx: Sender<Slot>,
-    idle_rx: Receiver<Slot>,
+    idle_tx: Sender<Option<Connection>>,
+    idle_rx: Receiver<Option<Connection>>,
 }
 
 impl Clients {
@@ -37,7 +31,7 @@ impl Clients {
         let (idle_tx, idle_rx) = smol::channel::bounded(size);
         for _ in 0..size {
             let conn = Connection::open(ex, upstream).await?;
-            let room = idle_tx.try_send(Slot::Open(conn));
+            let room = idle_tx.try_send(Some(conn));
             assert!(room.is_ok(), "the pool has room for every connection");
         }
         let ex = ex.clone();
@@ -53,20 +47,18 @@ impl Clients {
     pub async fn complete(&self, prompt: &str) -> Result<String, BoxError> {
         let slot = self.idle_rx.recv().await;
         let mut lease = Lease {
-            pool: self,
+            idle: &self.idle_tx,
             conn: None,
-            finished: false,
         };
-        let conn = match slot.map_err(|_| "the clients are closed")? {
-            Slot::Open(conn) => lease.conn.insert(conn),
-            Slot::Closed => lease
-                .conn
-                .insert(Connection::open(&self.ex, self.upstream).await?),
+        let mut conn = match slot.map_err(|_| "the clients are closed")? {
+            Some(conn) => conn,
+            None => Connection::open(&self.ex, self.upstream).await?,
         };
-        // If this future is dropped here (the client hung up), the lease
-        // closes the connection mid-request and gives its slot back.
+        // If this future is dropped here (the client hung up), `conn` is
+        // dropped mid-request, closing it, and the lease gives back its
+        // slot empty.
         let result = conn.post("/v1/complete", prompt.to_owned()).await;
-        lease.finished = true;
+        lease.conn = Some(conn);
         drop(lease);
         Ok(String::from_utf8(result?.to_vec())?)
     }
@@ -75,7 +67,7 @@ impl Clients {
     /// per connection, concurrently, as one stage of the teardown.
     pub async fn close_one(&self) -> Result<(), BoxError> {
         let slot = self.idle_rx.recv().await;
-        if let Slot::Open(conn) = slot.map_err(|_| "no connection left to close")? {
+        if let Some(conn) = slot.map_err(|_| "no connection left to close")? {
             conn.close().await;
         }
         log::info!("client connection closed");
@@ -84,24 +76,17 @@ impl Clients {
 }
 
 /// A slot taken for one request: given back to the pool when dropped,
-/// however the request ended. A connection whose request did not finish
-/// (the request's future was dropped during the upstream call) is closed,
-/// since hyper will not reuse it, and its slot comes back empty.
+/// however the request ended, with the connection handed back to it after
+/// the request, unless hyper closed that connection.
 struct Lease<'p> {
-    pool: &'p Clients,
+    idle: &'p Sender<Option<Connection>>,
     conn: Option<Connection>,
-    /// The request finished, with a response or an error.
-    finished: bool,
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        let slot = match self.conn.take() {
-            Some(conn) if self.finished && !conn.is_closed() => Slot::Open(conn),
-            // Dropped here: its driver task is cancelled and the socket closed.
-            _ => Slot::Closed,
-        };
+        let conn = self.conn.take().filter(|conn| !conn.is_closed());
         // Never full: at most as many slots as leased come back.
-        let _ = self.pool.idle_tx.try_send(slot);
+        let _ = self.idle.try_send(conn);
     }
 }

@@ -1,9 +1,11 @@
 //! Command-line flags: the mode, where state lives, and injected faults.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
-use crate::faults::Faults;
+use crate::BoxError;
 
 /// How the service runs.
 #[derive(Debug)]
@@ -23,6 +25,17 @@ pub struct Config {
     pub upstream_latency: Duration,
     /// Faults injected for the tests.
     pub faults: Faults,
+}
+
+/// Which cleanup fails or hangs, and which build step fails.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// The cleanup (by registered name) that does its work, then fails.
+    pub fail_cleanup: Option<String>,
+    /// The cleanup (by registered name) that never finishes.
+    pub hang_cleanup: Option<String>,
+    /// The build step (1-based) that fails.
+    pub fail_build_at: Option<usize>,
 }
 
 const USAGE: &str = "\
@@ -45,25 +58,18 @@ impl Config {
             faults: Faults::default(),
         };
         let mut args = std::env::args().skip(1);
+        let ms = Duration::from_millis;
         while let Some(flag) = args.next() {
-            let mut value = || {
-                args.next()
-                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-            };
             match flag.as_str() {
                 "--until-signal" => config.until_signal = true,
-                "--port" => config.port = parse(&flag, &value()?)?,
-                "--grace-ms" => config.grace = Duration::from_millis(parse(&flag, &value()?)?),
-                "--cleanup-timeout-ms" => {
-                    config.cleanup_timeout = Duration::from_millis(parse(&flag, &value()?)?);
-                }
-                "--upstream-latency-ms" => {
-                    config.upstream_latency = Duration::from_millis(parse(&flag, &value()?)?);
-                }
-                "--data-dir" => config.data_dir = value()?.into(),
-                "--fail-cleanup" => config.faults.fail_cleanup = Some(value()?),
-                "--hang-cleanup" => config.faults.hang_cleanup = Some(value()?),
-                "--fail-build-at" => config.faults.fail_build_at = Some(parse(&flag, &value()?)?),
+                "--port" => config.port = value(&mut args, &flag)?,
+                "--data-dir" => config.data_dir = value(&mut args, &flag)?,
+                "--grace-ms" => config.grace = ms(value(&mut args, &flag)?),
+                "--cleanup-timeout-ms" => config.cleanup_timeout = ms(value(&mut args, &flag)?),
+                "--upstream-latency-ms" => config.upstream_latency = ms(value(&mut args, &flag)?),
+                "--fail-cleanup" => config.faults.fail_cleanup = Some(value(&mut args, &flag)?),
+                "--hang-cleanup" => config.faults.hang_cleanup = Some(value(&mut args, &flag)?),
+                "--fail-build-at" => config.faults.fail_build_at = Some(value(&mut args, &flag)?),
                 "--help" | "-h" => return Err(USAGE.to_owned()),
                 _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
             }
@@ -72,8 +78,46 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+/// The value after `flag`, parsed.
+fn value<T: FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<T, String> {
+    let value = args
+        .next()
+        .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
     value
         .parse()
         .map_err(|_| format!("{flag}: cannot parse {value:?}\n{USAGE}"))
+}
+
+impl Faults {
+    /// Fails build step `step` if asked to.
+    pub fn build_step(&self, step: usize, component: &str) -> Result<(), BoxError> {
+        if self.fail_build_at == Some(step) {
+            return Err(format!("injected failure building step {step} ({component})").into());
+        }
+        Ok(())
+    }
+
+    /// Wraps the cleanup registered as `name` with its injected fault, if any.
+    pub fn cleanup<F>(
+        &self,
+        name: &'static str,
+        work: F,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send + 'static
+    where
+        F: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let hang = self.hang_cleanup.as_deref() == Some(name);
+        let fail = self.fail_cleanup.as_deref() == Some(name);
+        async move {
+            if hang {
+                log::warn!("{name}: hanging (injected)");
+                std::future::pending::<()>().await;
+            }
+            work.await?;
+            if fail {
+                return Err("injected failure".into());
+            }
+            Ok(())
+        }
+    }
 }

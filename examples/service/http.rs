@@ -1,21 +1,20 @@
 //! A small HTTP/1.1 server on hyper and smol, with a graceful stop, and a
 //! one-connection client. Both the service and its stand-in upstream use it.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_executor::{Executor, Task};
-use futures_lite::future;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::{self as client_http1, SendRequest};
 use hyper::server::conn::http1 as server_http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
-use smol::channel::{Receiver, Sender};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::server::graceful::GracefulShutdown;
 use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::{FuturesIo, SmolTimer};
 
@@ -24,13 +23,10 @@ use crate::BoxError;
 /// A running server: stop it to close its port and finish its requests.
 pub struct Server {
     addr: SocketAddr,
-    /// Dropped to tell the accept loop and every connection to stop.
-    stop: Sender<()>,
+    /// Owns the listener; cancelled to stop accepting.
     accept: Task<()>,
-    /// Each connection holds a sender; `recv` fails once all are gone.
-    connections: Receiver<()>,
-    /// How many connections are open.
-    open: Arc<AtomicUsize>,
+    /// Watches every connection the accept loop hands it.
+    connections: Arc<GracefulShutdown>,
 }
 
 impl Server {
@@ -43,48 +39,39 @@ impl Server {
         let addr = listener
             .local_addr()
             .expect("a bound listener has an address");
-        let (stop, stopped) = smol::channel::bounded::<()>(1);
-        let (alive, connections) = smol::channel::bounded::<()>(1);
-        let spawner = ex.clone();
-        let open = Arc::new(AtomicUsize::new(0));
-        let counter = open.clone();
+        let service = service_fn(move |request| {
+            let response = handler(request);
+            async move { Ok::<_, Infallible>(response.await) }
+        });
+        let connections = Arc::new(GracefulShutdown::new());
+        let (spawner, watching) = (ex.clone(), connections.clone());
         let accept = ex.spawn(async move {
             loop {
-                let accepted = future::or(async { Some(listener.accept().await) }, async {
-                    let _ = stopped.recv().await;
-                    None
-                })
-                .await;
-                match accepted {
-                    // Stopping: the listener is dropped here, closing the port.
-                    None => break,
-                    Some(Err(error)) => {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        let conn = server_http1::Builder::new()
+                            .timer(SmolTimer::new())
+                            .serve_connection(FuturesIo::new(stream), service.clone());
+                        let conn = watching.watch(conn);
+                        let serve = async move {
+                            if let Err(error) = conn.await {
+                                log::debug!("connection ended with an error: {error}");
+                            }
+                        };
+                        spawner.spawn(serve).detach();
+                    }
+                    Err(error) => {
                         // Out of file descriptors, say: back off instead of spinning.
                         log::warn!("{addr}: accept failed: {error}");
-                        smol::Timer::after(std::time::Duration::from_millis(50)).await;
-                    }
-                    Some(Ok((stream, _))) => {
-                        let conn = serve_connection(stream, handler.clone(), stopped.clone());
-                        let alive = alive.clone();
-                        let counter = counter.clone();
-                        counter.fetch_add(1, Ordering::Relaxed);
-                        spawner
-                            .spawn(async move {
-                                conn.await;
-                                counter.fetch_sub(1, Ordering::Relaxed);
-                                drop(alive);
-                            })
-                            .detach();
+                        smol::Timer::after(Duration::from_millis(50)).await;
                     }
                 }
             }
         });
         Server {
             addr,
-            stop,
             accept,
             connections,
-            open,
         }
     }
 
@@ -96,44 +83,12 @@ impl Server {
     /// Stops accepting (the port closes), lets in-flight requests finish,
     /// closes idle keep-alive connections, and waits for every connection.
     pub async fn stop(self) {
-        let open = self.open.load(Ordering::Relaxed);
+        let open = self.connections.count();
         log::info!("{}: stopping with {open} connection(s) open", self.addr);
-        drop(self.stop);
-        self.accept.await;
-        // Fails once every connection task has dropped its sender.
-        let _ = self.connections.recv().await;
-    }
-}
-
-async fn serve_connection<H, F>(stream: TcpStream, handler: H, stopped: Receiver<()>)
-where
-    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
-    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
-{
-    let service = service_fn(move |request| {
-        let response = handler(request);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
-    });
-    let mut conn = pin!(
-        server_http1::Builder::new()
-            .timer(SmolTimer::new())
-            .serve_connection(FuturesIo::new(stream), service)
-    );
-    let finished = future::or(async { Some(conn.as_mut().await) }, async {
-        let _ = stopped.recv().await;
-        None
-    })
-    .await;
-    let result = match finished {
-        Some(result) => result,
-        None => {
-            // The request in flight (if any) completes; then the connection closes.
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    if let Err(error) = result {
-        log::debug!("connection ended with an error: {error}");
+        // Drops the accept loop, with the listener and its handle on `connections`.
+        self.accept.cancel().await;
+        let connections = Arc::into_inner(self.connections).expect("the accept loop is gone");
+        connections.shutdown().await;
     }
 }
 
@@ -165,7 +120,7 @@ impl Connection {
         let response = self.sender.send_request(request).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
-        if status != hyper::StatusCode::OK {
+        if status != StatusCode::OK {
             return Err(format!("{status}: {}", String::from_utf8_lossy(&body)).into());
         }
         Ok(body)
@@ -184,7 +139,7 @@ impl Connection {
 }
 
 /// A response with `status` and a text body.
-pub fn text(status: hyper::StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response

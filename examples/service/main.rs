@@ -27,7 +27,6 @@ mod build;
 mod clients;
 mod clock;
 mod config;
-mod faults;
 mod http;
 mod load;
 mod sandboxes;
