@@ -102,7 +102,7 @@ fn nested<const N: usize>(report: &Report<N>) -> Result<(), NestedFailure<N>> {
 ///
 /// `Display` names each one with how it ended, then counts
 /// (`"db" failed, "cache" timed out; 3 of 5 completed`): that is the
-/// message the parent's report keeps (cut to
+/// message the parent's report keeps (whole with `alloc`, else cut to
 /// [`MESSAGE_CAPACITY`](crate::MESSAGE_CAPACITY) bytes) and its log line
 /// shows in full. The nested run's whole report is
 /// [`report`](Self::report).
