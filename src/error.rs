@@ -166,6 +166,10 @@ impl<T> From<Full<T>> for anyhow::Error {
 /// did not register a callback; either way the callback is handed back,
 /// never run and never dropped by the stack.
 ///
+/// Like [`Full`], not an [`Error`](core::error::Error) itself: `?` turns it
+/// into a boxed [`Refused`] (or an `anyhow::Error`), dropping the callback
+/// unpolled.
+///
 /// # Examples
 ///
 /// ```
