@@ -1,4 +1,5 @@
-//! The inline path allocates nothing: register owned callbacks (inline, in
+//! The inline path allocates nothing but a failure's text (kept whole with
+//! `alloc`): register owned callbacks (inline, in
 //! a stage, and a borrowed one beside them), interrupt a run, resume it and
 //! read the report with a counting allocator watching. CI runs this file with
 //! `--no-default-features` too, where the crate has no allocator at all.
@@ -102,7 +103,10 @@ fn scenario(with_stage: bool) {
         )
     });
 
-    assert_eq!(counted, 0, "allocations on the inline path");
+    // With `alloc` the report keeps the failure's whole text: the one
+    // allocation, made when the radio fails. Without, nothing at all.
+    let texts = usize::from(cfg!(feature = "alloc"));
+    assert_eq!(counted, texts, "allocations on the inline path");
     // Interrupted in the radios: both are left, and the store.
     assert_eq!(interrupted_left, 3);
     assert_eq!(counts, (3, 2, 1));

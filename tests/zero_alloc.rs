@@ -1,4 +1,5 @@
-//! The borrowed path allocates nothing: register, run and read the report
+//! The borrowed path allocates nothing but a failure's text (with `alloc`,
+//! which keeps it whole): register, run and read the report
 //! with a counting allocator watching. CI also runs this file with
 //! `--no-default-features`.
 //!
@@ -136,7 +137,10 @@ fn register_run_and_report_allocate_nothing() {
         }
     });
 
-    assert_eq!(counted, 0, "allocations on the borrowed path");
+    // With `alloc` the report keeps the failure's whole text: the one
+    // allocation, made when the radio fails. Without, nothing at all.
+    let texts = usize::from(cfg!(feature = "alloc"));
+    assert_eq!(counted, texts, "allocations on the borrowed path");
     // One poll per `Pending` (3 of store, 1 of radio), and the last.
     assert!(
         read.polls >= 5,
