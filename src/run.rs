@@ -152,6 +152,16 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             Begun { at, deadline }
         });
         while !stack.entries.is_empty() {
+            // Without a timer there is nothing to time out: a callback alone
+            // in its stage is started, polled and popped, with none of a
+            // stage's bookkeeping.
+            if this.stage.is_none() && begun.at.is_none() {
+                match run_lone(&mut stack.entries, &mut stack.report, &stack.timer, cx) {
+                    Some(Poll::Ready(())) => continue,
+                    Some(Poll::Pending) => return Poll::Pending,
+                    None => {}
+                }
+            }
             let stage = this
                 .stage
                 .get_or_insert_with(|| Current::top_of(&stack.entries));
@@ -318,6 +328,32 @@ impl Current {
         }
         earliest
     }
+}
+
+/// Runs the top entry if it is a stage of its own: starts it, polls it once,
+/// and pops it if it finished. `None` if the top is a member of a larger
+/// stage, which [`Current`] runs.
+fn run_lone<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    entries: &mut heapless::Vec<Entry<'_, R, C, S>, N>,
+    report: &mut Report<N>,
+    timer: &R,
+    cx: &mut Context<'_>,
+) -> Option<Poll<()>> {
+    let (top, below) = entries.split_last_mut()?;
+    if below.last().is_some_and(|under| under.stage == top.stage) {
+        return None;
+    }
+    let future = top.slot.as_mut()?;
+    if top.started.is_none() {
+        top.started = Some(timer.stamp());
+        debug!("running teardown callback {:?}", top.name);
+    }
+    let Poll::Ready(outcome) = poll_isolated(future, &top.name, cx) else {
+        return Some(Poll::Pending);
+    };
+    finish(top, report, outcome, None);
+    entries.pop();
+    Some(Poll::Ready(()))
 }
 
 /// Polls one callback once, turning an error or a panic into its outcome.
