@@ -11,7 +11,7 @@ use crate::callback::{Accepts, Cleanup, Slot};
 use crate::deferred::Deferred;
 use crate::entry::Entry;
 use crate::inline::{InlineFuture, InlineSlots, Storage};
-use crate::name::IntoName;
+use crate::name::{IntoName, Name};
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 
@@ -29,10 +29,22 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         if !self.make_room() {
             return Err(Full::new(callback, N));
         }
+        let name = name.into_name(self.registered);
+        Ok(self.insert(stage, name, store(callback)))
+    }
+
+    /// Pushes the entry, once there is room: not generic over the callback,
+    /// so one copy serves every registration.
+    fn insert(
+        &mut self,
+        stage: Option<u32>,
+        name: Name,
+        slot: Slot<'a, C, S>,
+    ) -> Registered<'_, R> {
         let stage = stage.unwrap_or_else(|| self.next_stage());
         let entry = Entry {
-            name: name.into_name(self.registered),
-            slot: store(callback),
+            name,
+            slot,
             stage,
             timeout: R::Timeout::default(),
             started: None,
@@ -42,7 +54,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         let pushed = self.entries.push(entry);
         debug_assert!(pushed.is_ok(), "checked for room before");
         let entry = self.entries.last_mut().expect("just pushed");
-        Ok(Registered::new(&entry.name, &mut entry.timeout))
+        Registered::new(&entry.name, &mut entry.timeout)
     }
 }
 
