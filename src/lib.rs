@@ -150,7 +150,8 @@
 //!
 //! - `std` (default): catch panics of callbacks and report them. Implies
 //!   `alloc`.
-//! - `alloc`: boxed, owned callbacks; a waker per stage member.
+//! - `alloc`: boxed, owned callbacks; names built at run time; each
+//!   failure's whole text in the report; a waker per stage member.
 //! - `async-io`, `tokio`, `embassy-time`: a [`Timer`] for that runtime
 //!   (`AsyncIoTimer`, `TokioTimer`, `EmbassyTimer`).
 //! - `signal`: `Signals`, the shutdown signals on any executor. Implies
