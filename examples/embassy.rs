@@ -68,7 +68,7 @@ async fn main(_spawner: Spawner) {
             .iter()
             .all(|record| match (record.name().as_str(), record.outcome()) {
                 (Some("display" | "storage"), Outcome::Completed) => true,
-                (Some("sensor"), Outcome::TimedOut { budget }) => *budget == SENSOR_TIMEOUT,
+                (Some("sensor"), Outcome::TimedOut { budget }) => budget == SENSOR_TIMEOUT,
                 (Some("radio"), Outcome::Failed(message)) => message == "radio did not ack",
                 _ => false,
             });

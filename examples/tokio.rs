@@ -33,9 +33,9 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut signals = Signals::new().expect("signal handlers");
-    let teardown = Teardown::<8, _>::with_timer(TokioTimer::new());
-    let (addr, mut teardown) = match teardown.build_within(GRACE, async |t| build(t).await).await {
-        Ok(built) => built,
+    let mut teardown = Teardown::<8, _>::with_timer(TokioTimer::new());
+    let addr = match teardown.build_within(GRACE, async |t| build(t).await).await {
+        Ok(addr) => addr,
         Err(released) => {
             eprintln!("build failed: {released}");
             return ExitCode::from(2);

@@ -8,8 +8,10 @@ use core::task::{Context, Poll};
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
 
-use crate::CleanupOutput;
 use crate::inline::{InlineSlot, NoInline, Storage};
+use crate::isolate::{self, Panic};
+use crate::message::{Kept, Texts};
+use crate::{CleanupOutput, Name};
 
 /// A cleanup future with its output erased, as the stack stores it.
 ///
@@ -19,13 +21,13 @@ use crate::inline::{InlineSlot, NoInline, Storage};
 /// [`LocalTeardown`](crate::LocalTeardown)). Sealed: it cannot be implemented
 /// outside this crate.
 pub trait Cleanup: sealed::Sealed {
-    /// Polls the future; on an error, hands it to `on_error` before returning
-    /// `Ready`.
+    /// Polls the future; on an error, hands it to `failure` before
+    /// returning `Ready`.
     #[doc(hidden)]
     fn poll_cleanup(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        on_error: &mut dyn FnMut(&dyn Display),
+        failure: &mut Failure<'_, '_>,
     ) -> Poll<()>;
 }
 
@@ -37,13 +39,59 @@ where
     fn poll_cleanup(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        on_error: &mut dyn FnMut(&dyn Display),
+        failure: &mut Failure<'_, '_>,
     ) -> Poll<()> {
         let output = futures_lite::ready!(self.poll(cx));
         if let Err(error) = output.into_result() {
-            on_error(&error);
+            failure.fail(&error);
         }
         Poll::Ready(())
+    }
+}
+
+impl core::fmt::Debug for Failure<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Failure")
+            .field("name", self.name)
+            .field("failed", &self.kept.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a failing callback's error goes: logged with the callback's name,
+/// and its text kept for the report.
+///
+/// Its one method is generic and called only from the poll of a callback
+/// whose output can be an error: a program whose callbacks all output `()`
+/// links none of the text rendering.
+#[doc(hidden)]
+pub struct Failure<'f, 't> {
+    name: &'f Name,
+    texts: &'f mut Texts<'t>,
+    kept: Option<Kept>,
+}
+
+impl<'f, 't> Failure<'f, 't> {
+    pub(crate) fn new(name: &'f Name, texts: &'f mut Texts<'t>) -> Self {
+        Failure {
+            name,
+            texts,
+            kept: None,
+        }
+    }
+
+    /// What was kept of the error, if the callback failed.
+    pub(crate) fn into_kept(self) -> Option<Kept> {
+        self.kept
+    }
+
+    fn fail<E: Display>(&mut self, error: &E) {
+        warn!(
+            "teardown callback {:?} failed: {}",
+            self.name,
+            crate::fmt::Shown(error)
+        );
+        self.kept = Some(self.texts.keep(error));
     }
 }
 
@@ -121,20 +169,16 @@ pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
     /// Owned by the stack, in place: never moved once polled (see
     /// `crate::inline`).
     Inline(S::Future<C>),
-    /// Finished (a member of a stage whose siblings still run): its future
-    /// is already dropped.
-    Finished,
 }
 
 impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
-    /// The future, unless it has finished.
+    /// The future, unless it was dropped.
     pub(crate) fn as_mut(&mut self) -> Option<Pin<&mut C>> {
         match self {
             Slot::Borrowed(future) => Some(future.as_mut()),
             #[cfg(feature = "alloc")]
             Slot::Boxed(future) => Some(future.as_mut()),
             Slot::Inline(future) => future.as_pin_mut(),
-            Slot::Finished => None,
         }
     }
 }
@@ -142,15 +186,43 @@ impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
 impl<C: ?Sized, S: Storage> Slot<'_, C, S> {
     /// Drops an inline future where it lies, so that the slot may then be
     /// moved; other slots are left as they are.
-    pub(crate) fn clear_inline(&mut self) {
+    pub(crate) fn drop_inline(&mut self) {
         if let Slot::Inline(future) = self {
             future.clear();
         }
     }
 
+    /// [`drop_inline`](Self::drop_inline), with a panic of its destructor
+    /// caught (with `std`).
+    pub(crate) fn clear_inline(&mut self) -> Result<(), Panic> {
+        match self {
+            Slot::Inline(future) => isolate::catch(|| future.clear()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Lets the callback go once its inline future, if any, was dropped:
+    /// drops an owned one, with a panic of its destructor caught (with
+    /// `std`); a borrowed one is its owner's to drop.
+    pub(crate) fn release(self) -> Result<(), Panic> {
+        match self {
+            #[cfg(feature = "alloc")]
+            owned @ Slot::Boxed(_) => isolate::catch(move || drop(owned)),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether it holds an inline future that must not be moved.
     pub(crate) fn is_inline(&self) -> bool {
-        matches!(self, Slot::Inline(_))
+        matches!(self, Slot::Inline(future) if future.is_live())
+    }
+
+    /// Whether the stack owns it on the heap.
+    pub(crate) fn is_boxed(&self) -> bool {
+        #[cfg(feature = "alloc")]
+        return matches!(self, Slot::Boxed(_));
+        #[cfg(not(feature = "alloc"))]
+        return false;
     }
 }
 

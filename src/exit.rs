@@ -20,8 +20,8 @@ use crate::Report;
 /// let code = ExitCode::from(futures_lite::future::block_on(teardown.run()));
 /// assert_eq!(code, ExitCode::FAILURE); // main returns it
 /// ```
-impl<const N: usize> From<&Report<N>> for ExitCode {
-    fn from(report: &Report<N>) -> ExitCode {
+impl From<&Report<'_>> for ExitCode {
+    fn from(report: &Report<'_>) -> ExitCode {
         if report.is_clean() {
             ExitCode::SUCCESS
         } else {
@@ -31,8 +31,8 @@ impl<const N: usize> From<&Report<N>> for ExitCode {
 }
 
 /// As for `&Report`.
-impl<const N: usize> From<Report<N>> for ExitCode {
-    fn from(report: Report<N>) -> ExitCode {
+impl From<Report<'_>> for ExitCode {
+    fn from(report: Report<'_>) -> ExitCode {
         ExitCode::from(&report)
     }
 }

@@ -99,6 +99,9 @@ pub trait InlineSlot<C: ?Sized> {
 
     /// Drops the future in place, once; later calls do nothing.
     fn clear(&mut self);
+
+    /// Whether the future is still there (not dropped yet).
+    fn is_live(&self) -> bool;
 }
 
 /// A stack without inline slots never has one to poll or drop.
@@ -108,6 +111,10 @@ impl<C: ?Sized> InlineSlot<C> for Infallible {
     }
 
     fn clear(&mut self) {
+        match *self {}
+    }
+
+    fn is_live(&self) -> bool {
         match *self {}
     }
 }
@@ -215,6 +222,10 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
         // stack holding it is a field of a pinned `InlineTeardown`, and the
         // crate never moves an entry that holds a live inline future.
         Some(unsafe { Pin::new_unchecked(&mut *future) })
+    }
+
+    fn is_live(&self) -> bool {
+        self.erase.is_some()
     }
 
     /// If its destructor panics, the future counts as dropped all the same.

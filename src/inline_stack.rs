@@ -12,7 +12,7 @@ use crate::inline::InlineSlots;
 use crate::name::{IntoName, Name};
 use crate::register;
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, Teardown};
+use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Report, Run, Stage, Teardown};
 
 /// A LIFO stack of at most `N` callbacks that owns them without a heap: each
 /// future is stored in its entry, in a slot of `SLOT` bytes aligned to
@@ -55,7 +55,7 @@ use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Run, Stage, T
 /// teardown.as_mut().push_inline("radio", async { Err::<(), _>("no ack") }).unwrap();
 ///
 /// let report = futures_lite::future::block_on(teardown.as_mut().run());
-/// assert_eq!(report.records()[0].name(), "radio");
+/// assert_eq!(report.get(0).unwrap().name(), "radio");
 /// assert_eq!(report.failed(), 1);
 /// ```
 ///
@@ -186,7 +186,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F::IntoFuture>,
     {
         let stack = self.stack();
-        stack.register(None, name, future, register::inline)
+        stack.register(false, name, future, register::inline)
     }
 
     /// Like [`push_inline`](Self::push_inline), but a future that does not
@@ -227,7 +227,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         let stack = self.stack();
         let future = register::check_fits::<F, C, SLOT>(future)?;
         stack
-            .register(None, name, future, register::fitting)
+            .register(false, name, future, register::fitting)
             .map_err(InlineError::Full)
     }
 
@@ -248,7 +248,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F>,
     {
         let stack = self.stack();
-        stack.register(None, name, future, register::pinned)
+        stack.register(false, name, future, register::pinned)
     }
 
     /// Like [`Teardown::push`]: boxes the future.
@@ -269,7 +269,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, F::IntoFuture>,
     {
         let stack = self.stack();
-        stack.register(None, name, future, register::boxed)
+        stack.register(false, name, future, register::boxed)
     }
 
     /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
@@ -293,15 +293,13 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         C: Accepts<'a, Deferred<G, F>>,
     {
         let stack = self.stack();
-        stack.register(None, name, callback, register::deferred)
+        stack.register(false, name, callback, register::deferred)
     }
 
     /// Opens a stage, as [`Teardown::stage`]; its members may be inline
     /// ([`Stage::push_inline`]).
     pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, InlineSlots<SLOT>> {
-        let stack = self.stack();
-        let stage = stack.next_stage();
-        Stage::new(stack, stage)
+        Stage::new(self.stack())
     }
 
     /// Runs every registered callback, last registered first, and reports
@@ -315,6 +313,20 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     #[must_use]
     pub fn len(&self) -> usize {
         self.stack.len()
+    }
+
+    /// Keeps the text of each failure in `buffer`, without `alloc`; see
+    /// [`Teardown::keep_texts`].
+    pub fn keep_texts(self: Pin<&mut Self>, buffer: &'a mut [u8]) -> Pin<&mut Self> {
+        let mut this = self;
+        this.as_mut().stack().keep_texts(buffer);
+        this
+    }
+
+    /// The report of the last run; see [`Teardown::report`].
+    #[must_use]
+    pub fn report(&self) -> Report<'_> {
+        self.stack.report()
     }
 
     /// Whether no callback is registered.
@@ -378,7 +390,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock + fmt::Debug, C: ?Sized + C
         f.debug_struct("InlineTeardown")
             .field("capacity", &N)
             .field("slot", &SLOT)
-            .field("pending", &crate::stack::NameList(&self.stack.entries))
+            .field("pending", &crate::stack::NameList(&self.stack.cells.cells))
             .field("timer", &self.stack.timer)
             .finish()
     }

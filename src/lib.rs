@@ -205,9 +205,9 @@ extern crate std;
 mod fmt;
 
 mod callback;
+mod cell;
 #[cfg(feature = "alloc")]
 mod deferred;
-mod entry;
 mod error;
 #[cfg(feature = "std")]
 mod exit;
@@ -240,13 +240,13 @@ pub use callback::{Accepts, Cleanup};
 pub use error::{Full, InlineError, Refused};
 pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
-pub use message::{MESSAGE_CAPACITY, Message};
+pub use message::Message;
 pub use name::{IntoName, Name};
 pub use nest::NestedFailure;
 pub use output::CleanupOutput;
 pub use registered::Registered;
 pub use released::Released;
-pub use report::{Outcome, Record, Report};
+pub use report::{Outcome, Record, Records, Report};
 pub use run::{InlineRun, LocalInlineRun, LocalRun, Run};
 pub use shutdown::Shutdown;
 #[cfg(feature = "signal")]

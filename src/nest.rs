@@ -4,9 +4,12 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::callback::Cleanup;
+use crate::cell::Records;
 use crate::fmt::Span;
+use crate::message::Texts;
+use crate::report::Source;
 use crate::timer::Clock;
-use crate::{Outcome, Report, Teardown, Timer};
+use crate::{NoTimer, Outcome, Record, Report, Teardown, Timer};
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
     /// Turns the whole stack into one cleanup, to register on another stack:
@@ -39,12 +42,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let report = futures_lite::future::block_on(framework.run());
     /// let order: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
     /// assert_eq!(order, ["server", "app", "store"]);
-    /// let Outcome::Failed(message) = report.records()[1].outcome() else { panic!() };
+    /// let Outcome::Failed(message) = report.get(1).unwrap().outcome() else { panic!() };
     /// assert_eq!(message, "\"webhooks\" failed; 1 of 2 completed");
     /// ```
-    pub async fn into_cleanup(mut self) -> Result<(), NestedFailure<N>> {
+    pub async fn into_cleanup(mut self) -> Result<(), NestedFailure<'a, N, R>> {
         debug!("running a nested stack of {} callback(s)", self.len());
-        nested(self.run().await)
+        self.run().await;
+        nested(self)
     }
 }
 
@@ -72,29 +76,37 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// let mut framework = Teardown::<4, _>::with_timer(clock.clone());
     /// framework.push("app", app.into_cleanup_within(Duration::from_secs(2))).unwrap();
     /// let report = clock.block_on(framework.run());
-    /// let Outcome::Failed(message) = report.records()[0].outcome() else { panic!() };
+    /// let Outcome::Failed(message) = report.get(0).unwrap().outcome() else { panic!() };
     /// assert_eq!(message, "\"webhooks\" timed out, \"cache\" skipped; 0 of 2 completed");
     /// # }
     /// ```
-    pub async fn into_cleanup_within(mut self, budget: Duration) -> Result<(), NestedFailure<N>> {
+    pub async fn into_cleanup_within(
+        mut self,
+        budget: Duration,
+    ) -> Result<(), NestedFailure<'a, N, R>> {
         debug!(
             "running a nested stack of {} callback(s) within {:?}",
             self.len(),
             Span(budget)
         );
-        nested(self.run().within(budget).await)
+        self.run().within(budget).await;
+        nested(self)
     }
 }
 
-/// The nested step's outcome, from its run's report.
-fn nested<const N: usize>(report: &Report<N>) -> Result<(), NestedFailure<N>> {
-    if report.is_clean() {
-        Ok(())
-    } else {
-        Err(NestedFailure {
-            report: report.clone(),
-        })
+/// The nested step's outcome: the records of its run, when some callback did
+/// not complete.
+fn nested<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a>(
+    mut stack: Teardown<'a, N, R, C>,
+) -> Result<(), NestedFailure<'a, N, R>> {
+    if stack.report().is_clean() {
+        return Ok(());
     }
+    Err(NestedFailure {
+        records: Records::take(&mut stack.cells),
+        texts: core::mem::replace(&mut stack.cells.texts, Texts::none()),
+        elapsed: stack.elapsed.and_then(R::budget_of),
+    })
 }
 
 /// A nested stack (see [`Teardown::into_cleanup`]) in which some callback
@@ -102,26 +114,47 @@ fn nested<const N: usize>(report: &Report<N>) -> Result<(), NestedFailure<N>> {
 ///
 /// `Display` names each one with how it ended, then counts
 /// (`"db" failed, "cache" timed out; 3 of 5 completed`): that is the
-/// message the parent's report keeps (whole with `alloc`, else cut to
-/// [`MESSAGE_CAPACITY`](crate::MESSAGE_CAPACITY) bytes) and its log line
-/// shows in full. The nested run's whole report is
-/// [`report`](Self::report).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NestedFailure<const N: usize> {
-    report: Report<N>,
+/// message the parent's report keeps (whole with `alloc`, else as much as
+/// the parent's text buffer holds) and its log line shows in full. It holds
+/// the records of the nested run, moved out of the nested stack's cells
+/// (nothing of its callbacks, so it is `Send` and `Sync`):
+/// [`report`](Self::report) reads them.
+pub struct NestedFailure<'a, const N: usize, R: Clock = NoTimer> {
+    records: Records<N, R>,
+    texts: Texts<'a>,
+    elapsed: Option<Duration>,
 }
 
-impl<const N: usize> NestedFailure<N> {
+impl<const N: usize, R: Clock> NestedFailure<'_, N, R> {
     /// The nested run's report.
     #[must_use]
-    pub fn report(&self) -> &Report<N> {
-        &self.report
+    pub fn report(&self) -> Report<'_> {
+        Report::new(self, self.records.len(), self.elapsed)
     }
 }
 
-impl<const N: usize> fmt::Display for NestedFailure<N> {
+impl<const N: usize, R: Clock> Source for NestedFailure<'_, N, R> {
+    fn top(&self) -> usize {
+        self.records.len()
+    }
+
+    fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)> {
+        self.records.next_record(cursor, &self.texts)
+    }
+}
+
+impl<const N: usize, R: Clock> fmt::Debug for NestedFailure<'_, N, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, record) in self.report.failures().enumerate() {
+        f.debug_struct("NestedFailure")
+            .field("report", &self.report())
+            .finish()
+    }
+}
+
+impl<const N: usize, R: Clock> fmt::Display for NestedFailure<'_, N, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = self.report();
+        for (i, record) in report.failures().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
@@ -135,13 +168,8 @@ impl<const N: usize> fmt::Display for NestedFailure<N> {
             };
             write!(f, "{:?} {how}", record.name())?;
         }
-        write!(
-            f,
-            "; {} of {} completed",
-            self.report.completed(),
-            self.report.len()
-        )
+        write!(f, "; {} of {} completed", report.completed(), report.len())
     }
 }
 
-impl<const N: usize> core::error::Error for NestedFailure<N> {}
+impl<const N: usize, R: Clock> core::error::Error for NestedFailure<'_, N, R> {}

@@ -7,54 +7,52 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup, Slot};
+use crate::cell::{Cell, JOINED};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
-use crate::entry::Entry;
 use crate::inline::{InlineFuture, InlineSlots, Storage};
 use crate::name::{IntoName, Name};
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, Registered, Teardown};
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
-    /// Registers `callback`, stored by `store`, in `stage` (a stage of its own
-    /// when `None`); hands it back untouched, with `store` never called, when
-    /// there is no room.
+    /// Registers `callback`, stored by `store`, as a member of the stage of
+    /// the callback below it when `joined` (else as a stage of its own);
+    /// hands it back untouched, with `store` never called, when there is no
+    /// room.
     pub(crate) fn register<T>(
         &mut self,
-        stage: Option<u32>,
+        joined: bool,
         name: impl IntoName,
         callback: T,
         store: impl FnOnce(T) -> Slot<'a, C, S>,
     ) -> Result<Registered<'_, R>, Full<T>> {
-        if !self.make_room() {
+        // The first registration after a run ends its report.
+        if self
+            .cells
+            .cells
+            .last()
+            .is_some_and(|cell| !cell.is_pending())
+        {
+            self.cells.forget_records();
+        }
+        if !self.cells.make_room() {
             return Err(Full::new(callback, N));
         }
         let name = name.into_name(self.registered);
-        Ok(self.insert(stage, name, store(callback)))
+        Ok(self.insert(joined, name, store(callback)))
     }
 
     /// Pushes the entry, once there is room: not generic over the callback,
     /// so one copy serves every registration.
-    fn insert(
-        &mut self,
-        stage: Option<u32>,
-        name: Name,
-        slot: Slot<'a, C, S>,
-    ) -> Registered<'_, R> {
-        let stage = stage.unwrap_or_else(|| self.next_stage());
-        let entry = Entry {
-            name,
-            slot,
-            stage,
-            timeout: R::Timeout::default(),
-            started: None,
-        };
+    fn insert(&mut self, joined: bool, name: Name, slot: Slot<'a, C, S>) -> Registered<'_, R> {
         self.registered = self.registered.wrapping_add(1);
-        // `make_room` said there is room.
-        let pushed = self.entries.push(entry);
-        debug_assert!(pushed.is_ok(), "checked for room before");
-        let entry = self.entries.last_mut().expect("just pushed");
-        Registered::new(&entry.name, &mut entry.timeout)
+        let flags = if joined { JOINED } else { 0 };
+        let cell = self
+            .cells
+            .push(Cell::new(name, slot, flags, R::Stamp::default()));
+        let (name, timeout) = cell.registered();
+        Registered::new(name, timeout)
     }
 }
 

@@ -20,7 +20,8 @@ use crate::Report;
 /// ```
 /// use teardown_stack::{Released, Teardown};
 ///
-/// let built = futures_lite::future::block_on(Teardown::<4>::new().build(async |t| {
+/// let mut teardown = Teardown::<4>::new();
+/// let built = futures_lite::future::block_on(teardown.build(async |t| {
 ///     t.push("store", async {}).unwrap();
 ///     Err::<(), _>("clients: connection refused")
 /// }));
@@ -28,15 +29,19 @@ use crate::Report;
 /// assert_eq!(error, "clients: connection refused");
 /// assert_eq!(report.completed(), 1); // the store was released
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Released<E, const N: usize> {
+///
+/// The report is a view of the stack that ran (see [`Report`]), so a
+/// `Released` borrows it; [`into_error`](Self::into_error) keeps the error
+/// alone, to pass on with `?`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Released<'r, E> {
     /// What the body or the build returned.
     pub error: E,
     /// What the teardown did afterwards.
-    pub report: Report<N>,
+    pub report: Report<'r>,
 }
 
-impl<E, const N: usize> Released<E, N> {
+impl<E> Released<'_, E> {
     /// The caller's error, without the report.
     #[must_use]
     pub fn into_error(self) -> E {
@@ -44,13 +49,13 @@ impl<E, const N: usize> Released<E, N> {
     }
 }
 
-impl<E: fmt::Display, const N: usize> fmt::Display for Released<E, N> {
+impl<E: fmt::Display> fmt::Display for Released<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}; then {}", self.error, self.report)
     }
 }
 
-impl<E: core::error::Error + 'static, const N: usize> core::error::Error for Released<E, N> {
+impl<E: core::error::Error + 'static> core::error::Error for Released<'_, E> {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         Some(&self.error)
     }

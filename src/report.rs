@@ -8,16 +8,16 @@ use crate::fmt::Span;
 use crate::{Message, Name};
 
 /// How one callback ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum Outcome {
+pub enum Outcome<'r> {
     /// Its future completed with `()` or `Ok(())`.
     Completed,
     /// Its future completed with `Err`; the error's text.
-    Failed(Message),
+    Failed(Message<'r>),
     /// It panicked (caught with the `std` feature); the panic's text.
-    Panicked(Message),
+    Panicked(Message<'r>),
     /// It ran past its budget (its own timeout, or the time the run had left)
     /// and was cancelled: the stack stopped polling it and let it go. A
     /// future the stack owned was dropped then; one registered with
@@ -34,7 +34,7 @@ pub enum Outcome {
     Skipped,
 }
 
-impl Outcome {
+impl<'r> Outcome<'r> {
     /// Whether the callback completed without error.
     #[must_use]
     pub fn is_completed(&self) -> bool {
@@ -43,9 +43,9 @@ impl Outcome {
 
     /// The error's or the panic's text, if the callback did not complete.
     #[must_use]
-    pub fn message(&self) -> Option<&Message> {
+    pub fn message(&self) -> Option<Message<'r>> {
         match self {
-            Outcome::Failed(message) | Outcome::Panicked(message) => Some(message),
+            Outcome::Failed(message) | Outcome::Panicked(message) => Some(*message),
             Outcome::Completed | Outcome::TimedOut { .. } | Outcome::Skipped => None,
         }
     }
@@ -53,15 +53,17 @@ impl Outcome {
 
 /// One callback that ran (or was skipped): its name, how it ended, and with
 /// a timer how long it took.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    name: Name,
-    outcome: Outcome,
+///
+/// Borrowed from the stack that ran it, like its [`Report`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'r> {
+    name: &'r Name,
+    outcome: Outcome<'r>,
     elapsed: Option<Duration>,
 }
 
-impl Record {
-    pub(crate) fn new(name: Name, outcome: Outcome, elapsed: Option<Duration>) -> Self {
+impl<'r> Record<'r> {
+    pub(crate) fn new(name: &'r Name, outcome: Outcome<'r>, elapsed: Option<Duration>) -> Self {
         Record {
             name,
             outcome,
@@ -78,19 +80,19 @@ impl Record {
 
     /// The callback's name.
     #[must_use]
-    pub fn name(&self) -> &Name {
-        &self.name
+    pub fn name(&self) -> &'r Name {
+        self.name
     }
 
     /// How it ended.
     #[must_use]
-    pub fn outcome(&self) -> &Outcome {
-        &self.outcome
+    pub fn outcome(&self) -> Outcome<'r> {
+        self.outcome
     }
 }
 
 /// `"db" completed`, `"db" failed: connection reset`, `#2 panicked: boom`.
-impl fmt::Display for Record {
+impl fmt::Display for Record<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
             Outcome::Completed => write!(f, "{:?} completed", self.name),
@@ -110,9 +112,9 @@ impl fmt::Display for Record {
 
 /// With the `defmt` feature: what `Display` writes, durations in seconds.
 #[cfg(feature = "defmt")]
-impl defmt::Format for Record {
+impl defmt::Format for Record<'_> {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let name = &self.name;
+        let name = self.name;
         match &self.outcome {
             Outcome::Completed => defmt::write!(f, "{:?} completed", name),
             Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
@@ -132,10 +134,12 @@ impl defmt::Format for Record {
 /// skipped), in the order it finished, with its outcome; with a timer, how
 /// long each took and the whole run.
 ///
-/// Held inline (a [`heapless::Vec`] of capacity `N`): building it allocates
-/// nothing. `Display` writes a one-line summary and then one line per
-/// callback that did not complete, so `println!("{report}")` tells an
-/// operator what went wrong.
+/// A view of the stack that ran: each record lives in the cell its callback
+/// left, so a report costs no memory of its own and building it allocates
+/// nothing. It is `Copy`; read it before the stack is used again (the
+/// borrow checker says so). `Display` writes a one-line summary and then
+/// one line per callback that did not complete, so `println!("{report}")`
+/// tells an operator what went wrong.
 ///
 /// # Examples
 ///
@@ -148,7 +152,7 @@ impl defmt::Format for Record {
 ///
 /// let report = futures_lite::future::block_on(teardown.run());
 /// assert!(!report.is_clean());
-/// let first = &report.records()[0];
+/// let first = report.get(0).unwrap();
 /// assert_eq!(first.name(), "clients");
 /// assert!(matches!(first.outcome(), Outcome::Failed(m) if m == "connection reset"));
 /// assert_eq!(
@@ -156,28 +160,33 @@ impl defmt::Format for Record {
 ///     "teardown: 2 callbacks: 1 completed, 1 failed\n  \"clients\" failed: connection reset",
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report<const N: usize> {
-    records: heapless::Vec<Record, N>,
+#[derive(Clone, Copy)]
+pub struct Report<'r> {
+    source: &'r (dyn Source + Sync),
+    len: usize,
     elapsed: Option<Duration>,
 }
 
-impl<const N: usize> Report<N> {
-    pub(crate) const fn new() -> Self {
+/// Where a report's records are: a stack's cells.
+pub(crate) trait Source {
+    /// The next record below `cursor` (a cell index, counting down), and
+    /// the cursor to go on from.
+    fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)>;
+    /// Where to start: one past the top cell.
+    fn top(&self) -> usize;
+}
+
+impl<'r> Report<'r> {
+    pub(crate) fn new(
+        source: &'r (dyn Source + Sync),
+        len: usize,
+        elapsed: Option<Duration>,
+    ) -> Self {
         Report {
-            records: heapless::Vec::new(),
-            elapsed: None,
+            source,
+            len,
+            elapsed,
         }
-    }
-
-    /// Empties it for a new run.
-    pub(crate) fn clear(&mut self) {
-        self.records.clear();
-        self.elapsed = None;
-    }
-
-    pub(crate) fn set_elapsed(&mut self, elapsed: Option<Duration>) {
-        self.elapsed = elapsed;
     }
 
     /// How long the whole run took, from its first poll; `None` on a stack
@@ -187,36 +196,38 @@ impl<const N: usize> Report<N> {
         self.elapsed
     }
 
-    pub(crate) fn push(&mut self, record: Record) {
-        // A run records at most the `N` callbacks its stack held.
-        let pushed = self.records.push(record);
-        debug_assert!(
-            pushed.is_ok(),
-            "a report holds as many records as its stack"
-        );
-    }
-
     /// Every callback that ran or was skipped, in the order each finished.
     #[must_use]
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    pub fn records(&self) -> Records<'r> {
+        Records {
+            source: self.source,
+            cursor: self.source.top(),
+            left: self.len,
+        }
     }
 
     /// Iterates over [`records`](Self::records).
-    pub fn iter(&self) -> core::slice::Iter<'_, Record> {
-        self.records.iter()
+    #[must_use]
+    pub fn iter(&self) -> Records<'r> {
+        self.records()
+    }
+
+    /// The `index`-th record, in the order they finished.
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<Record<'r>> {
+        self.records().nth(index)
     }
 
     /// How many callbacks are recorded (ran or skipped).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.len
     }
 
     /// Whether nothing is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len == 0
     }
 
     /// How many completed without error.
@@ -252,42 +263,21 @@ impl<const N: usize> Report<N> {
     /// Whether every recorded callback completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.records
-            .iter()
-            .all(|record| record.outcome.is_completed())
+        self.records().all(|record| record.outcome.is_completed())
     }
 
     /// The callbacks that did not complete, in report order.
-    pub fn failures(&self) -> impl Iterator<Item = &Record> {
-        self.records
-            .iter()
+    pub fn failures(&self) -> impl Iterator<Item = Record<'r>> + 'r {
+        self.records()
             .filter(|record| !record.outcome.is_completed())
     }
 
-    fn count(&self, which: impl Fn(&Outcome) -> bool) -> usize {
-        self.records
-            .iter()
+    fn count(&self, which: impl Fn(&Outcome<'_>) -> bool) -> usize {
+        self.records()
             .filter(|record| which(&record.outcome))
             .count()
     }
-}
 
-impl<const N: usize> Default for Report<N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<'r, const N: usize> IntoIterator for &'r Report<N> {
-    type Item = &'r Record;
-    type IntoIter = core::slice::Iter<'r, Record>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
-}
-
-impl<const N: usize> Report<N> {
     /// The counts of every outcome but completion, with the words both
     /// renderings (`Display`, `defmt::Format`) use for them.
     fn unclean_counts(&self) -> [(usize, &'static str); 4] {
@@ -300,7 +290,80 @@ impl<const N: usize> Report<N> {
     }
 }
 
-impl<const N: usize> fmt::Display for Report<N> {
+/// The records of a [`Report`], in the order they finished.
+#[derive(Clone)]
+pub struct Records<'r> {
+    source: &'r (dyn Source + Sync),
+    cursor: usize,
+    left: usize,
+}
+
+impl<'r> Iterator for Records<'r> {
+    type Item = Record<'r>;
+
+    fn next(&mut self) -> Option<Record<'r>> {
+        if self.left == 0 {
+            return None;
+        }
+        let (record, cursor) = self.source.next_record(self.cursor)?;
+        self.cursor = cursor;
+        self.left -= 1;
+        Some(record)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Records<'_> {}
+
+impl core::iter::FusedIterator for Records<'_> {}
+
+impl fmt::Debug for Records<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<'r> IntoIterator for Report<'r> {
+    type Item = Record<'r>;
+    type IntoIter = Records<'r>;
+
+    fn into_iter(self) -> Records<'r> {
+        self.records()
+    }
+}
+
+impl<'r> IntoIterator for &Report<'r> {
+    type Item = Record<'r>;
+    type IntoIter = Records<'r>;
+
+    fn into_iter(self) -> Records<'r> {
+        self.records()
+    }
+}
+
+/// Two reports are equal when they list the same records in the same order
+/// and took the same time.
+impl PartialEq for Report<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.elapsed == other.elapsed && self.records().eq(other.records())
+    }
+}
+
+impl Eq for Report<'_> {}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Report")
+            .field("records", &self.records())
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}
+
+impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.len();
         let plural = if total == 1 { "" } else { "s" };
@@ -332,7 +395,7 @@ impl<const N: usize> fmt::Display for Report<N> {
 
 /// With the `defmt` feature: what `Display` writes, durations in seconds.
 #[cfg(feature = "defmt")]
-impl<const N: usize> defmt::Format for Report<N> {
+impl defmt::Format for Report<'_> {
     fn format(&self, f: defmt::Formatter<'_>) {
         let total = self.len();
         let plural = if total == 1 { "" } else { "s" };

@@ -12,8 +12,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// Runs a fallible `build` that registers a cleanup as each part comes
     /// up; if it fails, releases what it had built, last first.
     ///
-    /// - On `Ok(value)` nothing runs: the value and the stack, ready for
-    ///   later (serve, then [`run`](Self::run) it), are handed back.
+    /// - On `Ok(value)` nothing runs: the value is handed back, and the
+    ///   stack keeps what the build registered, for later (serve, then
+    ///   [`run`](Self::run) it).
     /// - On `Err(error)` the stack runs at once (what the build registered,
     ///   and anything registered before it) and the error comes back in
     ///   [`Released`] with the run's report.
@@ -21,9 +22,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     ///   resumes.
     ///
     /// On a stack with a timer, [`build_within`](Self::build_within) bounds
-    /// the rollback. If this future is dropped part-way, the stack is
-    /// dropped with it: its callbacks are dropped, not run (and a warning
-    /// names them).
+    /// the rollback. If this future is dropped part-way, nothing runs: what
+    /// was registered stays registered, as for a dropped
+    /// [`run`](Self::run).
     ///
     /// Await it where nothing asks for `Send` (`block_on`, `#[tokio::main]`,
     /// the future an executor's `run` drives): today's compiler cannot prove
@@ -41,23 +42,24 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// use teardown_stack::Teardown;
     ///
     /// # futures_lite::future::block_on(async {
-    /// let built = Teardown::<8>::new()
+    /// let mut teardown = Teardown::<8>::new();
+    /// let built = teardown
     ///     .build(async |t| {
     ///         t.push("store", async { /* close */ }).unwrap();
     ///         t.push("clients", async { /* close */ }).unwrap();
     ///         Ok::<_, std::io::Error>("the service")
     ///     })
     ///     .await;
-    /// let (service, mut teardown) = built.unwrap();
+    /// let service = built.unwrap();
     /// assert_eq!(service, "the service");
     /// // ... serve, then:
     /// assert_eq!(teardown.run().await.completed(), 2);
     /// # });
     /// ```
     pub async fn build<T, E>(
-        self,
+        &mut self,
         build: impl AsyncFnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<(T, Self), Released<E, N>> {
+    ) -> Result<T, Released<'_, E>> {
         built(self, build, |stack| stack.run()).await
     }
 }
@@ -80,38 +82,38 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// use teardown_stack::{Outcome, Teardown, VirtualClock};
     ///
     /// let clock = VirtualClock::new();
-    /// let teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
     /// let built = clock.block_on(teardown.build_within(Duration::from_secs(5), async |t| {
     ///     t.push("store", async {}).unwrap();
     ///     t.push("daemon", core::future::pending::<()>()).unwrap();
     ///     Err::<(), _>("sandboxes: no such image")
     /// }));
     /// let released = built.unwrap_err();
-    /// assert!(matches!(released.report.records()[0].outcome(), Outcome::TimedOut { .. }));
-    /// assert!(matches!(released.report.records()[1].outcome(), Outcome::Skipped));
+    /// let outcomes: Vec<_> = released.report.iter().map(|r| r.outcome()).collect();
+    /// assert!(matches!(outcomes[..], [Outcome::TimedOut { .. }, Outcome::Skipped]));
     /// # }
     /// ```
     pub async fn build_within<T, E>(
-        self,
+        &mut self,
         grace: Duration,
         build: impl AsyncFnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<(T, Self), Released<E, N>> {
+    ) -> Result<T, Released<'_, E>> {
         built(self, build, move |stack| stack.run().within(grace)).await
     }
 }
 
 /// Runs `build`; on a failure, releases through `release`.
-async fn built<'a, const N: usize, R, C, T, E>(
-    mut stack: Teardown<'a, N, R, C>,
+async fn built<'s, 'a, const N: usize, R, C, T, E>(
+    stack: &'s mut Teardown<'a, N, R, C>,
     build: impl AsyncFnOnce(&mut Teardown<'a, N, R, C>) -> Result<T, E>,
-    release: impl for<'s> FnOnce(&'s mut Teardown<'a, N, R, C>) -> Run<'s, 'a, N, R, C>,
-) -> Result<(T, Teardown<'a, N, R, C>), Released<E, N>>
+    release: impl for<'x> FnOnce(&'x mut Teardown<'a, N, R, C>) -> Run<'x, 'a, N, R, C>,
+) -> Result<T, Released<'s, E>>
 where
     R: Clock,
     C: ?Sized + Cleanup + 'a,
 {
-    let failure = match unwind::catch(build(&mut stack)).await {
-        Ok(Ok(value)) => return Ok((value, stack)),
+    let failure = match unwind::catch(build(&mut *stack)).await {
+        Ok(Ok(value)) => return Ok(value),
         Ok(Err(error)) => Ok(error),
         Err(panic) => Err(panic),
     };
@@ -123,7 +125,7 @@ where
             pending
         ),
     }
-    let report = release(&mut stack).await.clone();
+    let report = release(stack).await;
     match failure {
         Ok(error) => Err(Released { error, report }),
         Err(panic) => unwind::resume(panic),

@@ -1,19 +1,20 @@
 //! The future that runs a stack's callbacks.
 
-use core::fmt::{self, Display};
+use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
-use crate::callback::{Cleanup, Slot};
-use crate::entry::Entry;
-use crate::fmt::{Shown, Span};
-use crate::inline::{InlineSlot, InlineSlots, NoInline, Storage};
+use crate::callback::{Cleanup, Failure};
+use crate::cell::{Cell, Cells, End, State, panicked};
+use crate::fmt::Span;
+use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate;
+use crate::message::Texts;
 use crate::timer::Clock;
 use crate::wake::StageWakers;
-use crate::{Message, Name, NoTimer, Outcome, Record, Report, Teardown, Timer};
+use crate::{NoTimer, Report, Teardown, Timer};
 
 /// The future returned by [`Teardown::run`]: runs the callbacks, last
 /// registered first (a stage's members together), and resolves to a borrow
@@ -53,12 +54,16 @@ pub struct Run<
     C: ?Sized + Cleanup = dyn Cleanup + Send + 'a,
     S: Storage = NoInline,
 > {
-    /// Given back, as a borrow of its report, when the run completes.
+    /// Given back, as the view of its report, when the run completes.
     stack: Option<&'s mut Teardown<'a, N, R, C, S>>,
     /// The overall budget asked for with `within`.
     within: Option<Duration>,
     /// Set on the first poll.
     begun: Option<Begun>,
+    /// The cells from here up are done with in this run.
+    top: usize,
+    /// How many callbacks finished in this run: numbers them in order.
+    finished: u32,
     /// The stage running now, once started by this run.
     stage: Option<Current>,
     /// A sleep until the earliest deadline of the running members, and the
@@ -73,12 +78,15 @@ struct Begun {
     deadline: Option<Duration>,
 }
 
-/// The stage on top of the stack: entries `base..` of the stack.
+/// The stage being run: cells `base..end` of the stack.
 struct Current {
     base: usize,
+    end: usize,
     /// Members not finished yet.
     running: usize,
-    /// Per-member wakers, for stages of more than one member.
+    /// The number the first member to finish gets.
+    first: u32,
+    /// Per-member wakers, for stages whose members wake separately.
     wakers: Option<StageWakers>,
 }
 
@@ -101,6 +109,8 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
             stack: Some(stack),
             within: None,
             begun: None,
+            top: 0,
+            finished: 0,
             stage: None,
             sleep: None,
         }
@@ -132,52 +142,71 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Future
     for Run<'s, 'a, N, R, C, S>
 {
-    type Output = &'s Report<N>;
+    type Output = Report<'s>;
 
     /// # Panics
     ///
     /// If polled again after it completed.
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'s Report<N>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<'s>> {
         let this = &mut *self;
         let stack = this
             .stack
             .as_deref_mut()
             .expect("teardown run polled after it completed");
-        let begun = *this.begun.get_or_insert_with(|| {
-            stack.report.clear();
-            let at = stack.timer.now();
-            let deadline = at
-                .zip(this.within)
-                .map(|(at, within)| at.saturating_add(within));
-            Begun { at, deadline }
-        });
-        while !stack.entries.is_empty() {
-            // Without a timer there is nothing to time out: a callback alone
-            // in its stage is started, polled and popped, with none of a
-            // stage's bookkeeping.
-            if this.stage.is_none() && begun.at.is_none() {
-                match run_lone(&mut stack.entries, &mut stack.report, &stack.timer, cx) {
-                    Some(Poll::Ready(())) => continue,
-                    Some(Poll::Pending) => return Poll::Pending,
-                    None => {}
-                }
+        let begun = match this.begun {
+            Some(begun) => begun,
+            None => {
+                let begun = begin(stack, this.within);
+                this.top = stack.cells.cells.len();
+                *this.begun.insert(begun)
             }
-            let stage = this
-                .stage
-                .get_or_insert_with(|| Current::top_of(&stack.entries));
-            let now = stack.timer.now();
-            let members = &mut stack.entries[stage.base..];
-            let report = &mut stack.report;
-            let timer = &stack.timer;
+        };
+        let Teardown { cells, timer, .. } = stack;
+        let Cells { cells, texts } = cells;
+        loop {
+            if this.stage.is_none() {
+                // The highest callback not finished.
+                while this.top > 0 && !cells[this.top - 1].is_pending() {
+                    this.top -= 1;
+                }
+                let Some(top) = this.top.checked_sub(1) else {
+                    break;
+                };
+                let alone = !cells[top].is_joined()
+                    && cells.get(top + 1).is_none_or(|above| !above.is_joined());
+                // Without a timer there is nothing to time out: a callback
+                // alone in its stage is started, polled and recorded, with
+                // none of a stage's bookkeeping.
+                if alone && begun.at.is_none() {
+                    let cell = &mut cells[top];
+                    if !cell.is_started() {
+                        cell.start(timer.stamp());
+                        debug!("running teardown callback {:?}", cell.name);
+                    }
+                    let Poll::Ready(end) = poll_cell(cell, texts, cx) else {
+                        return Poll::Pending;
+                    };
+                    cell.finish(end, this.finished, None);
+                    this.finished += 1;
+                    this.top = top;
+                    continue;
+                }
+                this.stage = Some(Current::around(cells, top, this.finished));
+            }
+            let stage = this.stage.as_mut().expect("set above");
+            let now = timer.now();
+            let members = &mut cells[stage.base..stage.end];
+            let finished = &mut this.finished;
 
-            stage.start(members, report, timer, begun.deadline);
-            stage.poll(members, report, timer, cx);
-            let earliest = stage.expire(members, report, now, begun.deadline);
+            stage.start(members, finished, timer, begun.deadline);
+            stage.poll(members, finished, texts, timer, cx);
+            let earliest = stage.expire(members, finished, now, begun.deadline);
 
             if stage.running == 0 {
-                let base = stage.base;
+                let (base, end, first) = (stage.base, stage.end, stage.first);
                 this.stage = None;
-                stack.entries.truncate(base);
+                crate::cell::order_stage(cells, base, end, first);
+                this.top = base;
                 continue;
             }
             // Wait for a member's wake, or for the earliest deadline.
@@ -203,84 +232,114 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
                 *armed = None;
             }
         }
-        let end = stack.timer.now();
+        let end = timer.now();
         let elapsed = end.zip(begun.at).map(|(end, at)| end.saturating_sub(at));
-        stack.report.set_elapsed(elapsed);
         this.sleep = None;
         let stack = this.stack.take().expect("checked above");
-        debug!("{}", stack.report);
-        Poll::Ready(&stack.report)
+        stack.elapsed = Some(R::span(elapsed));
+        let report = stack.report_of(this.finished as usize);
+        debug!("{}", report);
+        Poll::Ready(report)
     }
 }
 
+/// Starts a run: forgets the last run's records and texts, and notes the
+/// time and the deadline.
+fn begin<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    stack: &mut Teardown<'_, N, R, C, S>,
+    within: Option<Duration>,
+) -> Begun {
+    stack.cells.forget_records();
+    stack.elapsed = None;
+    let at = stack.timer.now();
+    let deadline = at.zip(within).map(|(at, within)| at.saturating_add(within));
+    Begun { at, deadline }
+}
+
 impl Current {
-    /// The stage on top of `entries` (not empty).
-    fn top_of<R: Clock, C: ?Sized, S: Storage>(entries: &[Entry<'_, R, C, S>]) -> Self {
-        let id = entries[entries.len() - 1].stage;
-        let members = entries.iter().rev().take_while(|e| e.stage == id).count();
-        let base = entries.len() - members;
+    /// The stage of cell `at`, whose members run together.
+    fn around<R: Clock, C: ?Sized, S: Storage>(
+        cells: &[Cell<'_, R, C, S>],
+        at: usize,
+        first: u32,
+    ) -> Self {
+        let mut base = at;
+        while base > 0 && cells[base].is_joined() {
+            base -= 1;
+        }
+        let mut end = at + 1;
+        while end < cells.len() && cells[end].is_joined() {
+            end += 1;
+        }
+        let members = &cells[base..end];
+        let running = members.iter().filter(|c| c.is_pending()).count();
+        // Each member gets its own waker only in a stage that already
+        // allocates (one of its callbacks is boxed): a stage of borrowed or
+        // inline callbacks allocates nothing, and is polled whole on a wake.
+        let owned = members.iter().any(Cell::is_boxed);
         Current {
             base,
-            running: entries[base..].iter().filter(|e| !e.is_finished()).count(),
-            wakers: (members > 1).then(|| StageWakers::new(members)),
+            end,
+            running,
+            first,
+            wakers: (running > 1 && owned).then(|| StageWakers::new(members.len())),
         }
     }
 
     /// Starts the members not started yet, top first, each with its budget;
     /// once the run's deadline has passed, skips them instead.
-    fn start<const N: usize, R: Clock, C: ?Sized, S: Storage>(
+    fn start<R: Clock, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, R, C, S>],
-        report: &mut Report<N>,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
         timer: &R,
         deadline: Option<Duration>,
     ) {
         let now = timer.now();
         let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
-        for entry in members.iter_mut().rev() {
-            if entry.started.is_some() || entry.is_finished() {
+        for cell in members.iter_mut().rev() {
+            if cell.is_started() || !cell.is_pending() {
                 continue;
             }
             if left.is_some_and(|left| left.is_zero()) {
-                warn!(
-                    "teardown deadline passed: callback {:?} skipped",
-                    entry.name
-                );
-                finish(entry, report, Outcome::Skipped, None);
+                warn!("teardown deadline passed: callback {:?} skipped", cell.name);
+                cell.finish(End::Skipped, *finished, None);
+                *finished += 1;
                 self.running -= 1;
                 continue;
             }
             // Only its own timeout goes with it: the run's deadline is this
             // run's, applied in `expire`, and binds no later run that
             // resumes it.
-            entry.started = Some(timer.stamp());
-            debug!("running teardown callback {:?}", entry.name);
+            cell.start(timer.stamp());
+            debug!("running teardown callback {:?}", cell.name);
         }
     }
 
     /// Polls the members that may make progress: with per-member wakers,
     /// only those woken since their last poll.
-    fn poll<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    fn poll<R: Clock, C: ?Sized + Cleanup, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, R, C, S>],
-        report: &mut Report<N>,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
+        texts: &mut Texts<'_>,
         timer: &R,
         cx: &mut Context<'_>,
     ) {
         if let Some(wakers) = &self.wakers {
             wakers.register(cx);
         }
-        for (index, entry) in members.iter_mut().enumerate().rev() {
-            let Some(future) = entry.slot.as_mut() else {
+        for (index, cell) in members.iter_mut().enumerate().rev() {
+            if !cell.is_pending() {
                 continue;
-            };
-            let name = &entry.name;
+            }
             let polled = match &self.wakers {
-                None => Some(poll_isolated(future, name, cx)),
-                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_isolated(future, name, cx)),
+                None => Some(poll_cell(cell, texts, cx)),
+                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
             };
-            if let Some(Poll::Ready(outcome)) = polled {
-                finish(entry, report, outcome, timer.now());
+            if let Some(Poll::Ready(end)) = polled {
+                cell.finish(end, *finished, timer.now());
+                *finished += 1;
                 self.running -= 1;
             }
         }
@@ -289,23 +348,20 @@ impl Current {
     /// Cancels the members past their own timeout (counted from their first
     /// poll, in this run or an earlier one given up) or past this run's
     /// deadline; returns the earliest cutoff of those still running.
-    fn expire<const N: usize, R: Clock, C: ?Sized, S: Storage>(
+    fn expire<R: Clock, C: ?Sized, S: Storage>(
         &mut self,
-        members: &mut [Entry<'_, R, C, S>],
-        report: &mut Report<N>,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
         now: Option<Duration>,
         run_deadline: Option<Duration>,
     ) -> Option<Duration> {
         let now = now?;
         let mut earliest: Option<Duration> = None;
-        for entry in members.iter_mut().rev() {
-            if entry.is_finished() {
+        for cell in members.iter_mut().rev() {
+            if !cell.is_pending() || !cell.is_started() {
                 continue;
             }
-            let Some(started) = entry.started else {
-                continue;
-            };
-            let deadline = match (entry.deadline(), run_deadline) {
+            let deadline = match (cell.deadline(), run_deadline) {
                 (Some(own), Some(run)) => own.min(run),
                 (own, run) => match own.or(run) {
                     Some(deadline) => deadline,
@@ -316,115 +372,49 @@ impl Current {
                 earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
                 continue;
             }
-            let budget =
-                R::time_of(started).map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
+            let budget = cell
+                .started_at()
+                .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
             warn!(
                 "teardown callback {:?} timed out after {:?}; cancelled",
-                entry.name,
+                cell.name,
                 Span(budget)
             );
-            finish(entry, report, Outcome::TimedOut { budget }, Some(now));
+            cell.finish(End::TimedOut(R::span(Some(budget))), *finished, Some(now));
+            *finished += 1;
             self.running -= 1;
         }
         earliest
     }
 }
 
-/// Runs the top entry if it is a stage of its own: starts it, polls it once,
-/// and pops it if it finished. `None` if the top is a member of a larger
-/// stage, which [`Current`] runs.
-fn run_lone<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
-    entries: &mut heapless::Vec<Entry<'_, R, C, S>, N>,
-    report: &mut Report<N>,
-    timer: &R,
+/// Polls one pending callback once, turning an error or a panic into how
+/// it ended.
+fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    cell: &mut Cell<'_, R, C, S>,
+    texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
-) -> Option<Poll<()>> {
-    let (top, below) = entries.split_last_mut()?;
-    if below.last().is_some_and(|under| under.stage == top.stage) {
-        return None;
-    }
-    let future = top.slot.as_mut()?;
-    if top.started.is_none() {
-        top.started = Some(timer.stamp());
-        debug!("running teardown callback {:?}", top.name);
-    }
-    let Poll::Ready(outcome) = poll_isolated(future, &top.name, cx) else {
-        return Some(Poll::Pending);
+) -> Poll<End<R::Timeout>> {
+    let Cell { name, state, .. } = cell;
+    let State::Pending { slot, .. } = state else {
+        unreachable!("only pending callbacks are polled");
     };
-    finish(top, report, outcome, None);
-    entries.pop();
-    Some(Poll::Ready(()))
-}
-
-/// Polls one callback once, turning an error or a panic into its outcome.
-fn poll_isolated<C: ?Sized + Cleanup>(
-    future: Pin<&mut C>,
-    name: &Name,
-    cx: &mut Context<'_>,
-) -> Poll<Outcome> {
-    let mut failure = None;
-    let polled = isolate::catch(|| {
-        future.poll_cleanup(cx, &mut |error: &dyn Display| {
-            warn!("teardown callback {:?} failed: {}", name, Shown(error));
-            failure = Some(Message::render(error));
-        })
-    });
+    let Some(future) = slot.get_mut().as_mut() else {
+        unreachable!("a pending callback has its future");
+    };
+    let mut failure = Failure::new(name, texts);
+    let polled = isolate::catch(|| future.poll_cleanup(cx, &mut failure));
     match polled {
         Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(())) => Poll::Ready(match failure {
-            None => Outcome::Completed,
-            Some(message) => Outcome::Failed(message),
+        Ok(Poll::Ready(())) => Poll::Ready(match failure.into_kept() {
+            None => End::Completed,
+            Some(kept) => End::Failed(kept),
         }),
         Err(panic) => {
             error!("teardown callback {:?} panicked: {}", name, panic);
-            Poll::Ready(Outcome::Panicked(panic))
+            Poll::Ready(panicked(panic))
         }
     }
-}
-
-/// Ends a callback: drops its future (a panic in its destructor is caught
-/// with `std`, and makes a completed callback count as panicked) and records
-/// it.
-fn finish<const N: usize, R: Clock, C: ?Sized, S: Storage>(
-    entry: &mut Entry<'_, R, C, S>,
-    report: &mut Report<N>,
-    outcome: Outcome,
-    now: Option<Duration>,
-) {
-    // The record takes the name; a finished entry is never listed by name.
-    let name = core::mem::replace(&mut entry.name, Name::unnamed(0));
-    // Dropping an owned future runs its destructor, which may panic; a
-    // borrowed one is its owner's to drop, so there is nothing to guard. An
-    // inline one is dropped where it lies, before its slot is moved.
-    let dropped = match &mut entry.slot {
-        Slot::Inline(future) => isolate::catch(|| future.clear()),
-        _ => Ok(()),
-    };
-    let slot = core::mem::replace(&mut entry.slot, Slot::Finished);
-    let dropped = dropped.and(match slot {
-        Slot::Borrowed(_) | Slot::Inline(_) | Slot::Finished => Ok(()),
-        #[cfg(feature = "alloc")]
-        owned @ Slot::Boxed(_) => isolate::catch(move || {
-            let _dropped = owned;
-        }),
-    });
-    let outcome = match dropped {
-        Ok(()) => outcome,
-        Err(panic) => {
-            error!(
-                "teardown callback {:?} panicked while dropped: {}",
-                name, panic
-            );
-            match outcome {
-                Outcome::Completed => Outcome::Panicked(panic),
-                other => other,
-            }
-        }
-    };
-    let elapsed = entry
-        .started
-        .and_then(|started| Some(now?.saturating_sub(R::time_of(started)?)));
-    report.push(Record::new(name, outcome, elapsed));
 }
 
 impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug

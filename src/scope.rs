@@ -62,14 +62,14 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     ///     .await;
     /// let released = ended.unwrap_err();
     /// assert_eq!(released.error, "upstream refused");
-    /// assert_eq!(released.report.records()[0].name(), "store");
+    /// assert_eq!(released.report.get(0).unwrap().name(), "store");
     /// assert!(teardown.is_empty());
     /// # });
     /// ```
     pub async fn scope<T, E>(
         &mut self,
         body: impl AsyncFnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<(T, Report<N>), Released<E, N>> {
+    ) -> Result<(T, Report<'_>), Released<'_, E>> {
         scoped(self, body, |stack| stack.run()).await
     }
 }
@@ -106,22 +106,22 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         &mut self,
         grace: Duration,
         body: impl AsyncFnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<(T, Report<N>), Released<E, N>> {
+    ) -> Result<(T, Report<'_>), Released<'_, E>> {
         scoped(self, body, move |stack| stack.run().within(grace)).await
     }
 }
 
 /// Runs `body`, then the stack through `release`.
-async fn scoped<'a, const N: usize, R, C, T, E>(
-    stack: &mut Teardown<'a, N, R, C>,
+async fn scoped<'s, 'a, const N: usize, R, C, T, E>(
+    stack: &'s mut Teardown<'a, N, R, C>,
     body: impl AsyncFnOnce(&mut Teardown<'a, N, R, C>) -> Result<T, E>,
-    release: impl for<'s> FnOnce(&'s mut Teardown<'a, N, R, C>) -> Run<'s, 'a, N, R, C>,
-) -> Result<(T, Report<N>), Released<E, N>>
+    release: impl for<'x> FnOnce(&'x mut Teardown<'a, N, R, C>) -> Run<'x, 'a, N, R, C>,
+) -> Result<(T, Report<'s>), Released<'s, E>>
 where
     R: Clock,
     C: ?Sized + Cleanup + 'a,
 {
-    let ended = unwind::catch(body(stack)).await;
+    let ended = unwind::catch(body(&mut *stack)).await;
     match &ended {
         Ok(Ok(_)) => debug!("scope ended: running {} callback(s)", stack.len()),
         Ok(Err(_)) => warn!(
@@ -133,7 +133,7 @@ where
             stack.len()
         ),
     }
-    let report = release(stack).await.clone();
+    let report = release(stack).await;
     match ended {
         Ok(Ok(value)) => Ok((value, report)),
         Ok(Err(error)) => Err(Released { error, report }),

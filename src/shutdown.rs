@@ -14,9 +14,9 @@ use crate::{Name, Report, Run, Teardown, Timer};
 /// `Display` writes the report, or `teardown interrupted; not finished:
 /// sandboxes, client-3, store`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Shutdown<const N: usize> {
+pub enum Shutdown<'r, const N: usize> {
     /// The run ended (within its grace period, if it had one): its report.
-    Finished(Report<N>),
+    Finished(Report<'r>),
     /// The interrupt came first: the run was dropped, and these callbacks
     /// had not finished, in the order they would have run (the interrupted
     /// one first).
@@ -29,12 +29,12 @@ pub enum Shutdown<const N: usize> {
     },
 }
 
-impl<const N: usize> Shutdown<N> {
+impl<'r, const N: usize> Shutdown<'r, N> {
     /// The report, if the run finished.
     #[must_use]
-    pub fn report(&self) -> Option<&Report<N>> {
+    pub fn report(&self) -> Option<Report<'r>> {
         match self {
-            Shutdown::Finished(report) => Some(report),
+            Shutdown::Finished(report) => Some(*report),
             Shutdown::Interrupted { .. } => None,
         }
     }
@@ -42,11 +42,11 @@ impl<const N: usize> Shutdown<N> {
     /// Whether the run finished and every callback completed.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.report().is_some_and(Report::is_clean)
+        self.report().is_some_and(|report| report.is_clean())
     }
 }
 
-impl<const N: usize> fmt::Display for Shutdown<N> {
+impl<const N: usize> fmt::Display for Shutdown<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Shutdown::Finished(report) => report.fmt(f),
@@ -93,7 +93,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// }
     /// # });
     /// ```
-    pub async fn shutdown(&mut self, interrupt: impl Future) -> Shutdown<N> {
+    pub async fn shutdown(&mut self, interrupt: impl Future) -> Shutdown<'_, N> {
         interruptible(self, interrupt, |stack| stack.run()).await
     }
 }
@@ -124,28 +124,28 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         &mut self,
         grace: Duration,
         interrupt: impl Future,
-    ) -> Shutdown<N> {
+    ) -> Shutdown<'_, N> {
         interruptible(self, interrupt, move |stack| stack.run().within(grace)).await
     }
 }
 
 /// Races the run made by `run` against `interrupt`.
-async fn interruptible<'a, const N: usize, R, C>(
-    stack: &mut Teardown<'a, N, R, C>,
+async fn interruptible<'s, 'a, const N: usize, R, C>(
+    stack: &'s mut Teardown<'a, N, R, C>,
     interrupt: impl Future,
-    run: impl for<'s> FnOnce(&'s mut Teardown<'a, N, R, C>) -> Run<'s, 'a, N, R, C>,
-) -> Shutdown<N>
+    run: impl for<'x> FnOnce(&'x mut Teardown<'a, N, R, C>) -> Run<'x, 'a, N, R, C>,
+) -> Shutdown<'s, N>
 where
     R: Clock,
     C: ?Sized + Cleanup + 'a,
 {
-    let finished = futures_lite::future::or(async { Some(run(stack).await.clone()) }, async {
+    let finished = futures_lite::future::or(async { Some(run(&mut *stack).await.len()) }, async {
         interrupt.await;
         None
     })
     .await;
-    if let Some(report) = finished {
-        return Shutdown::Finished(report);
+    if let Some(recorded) = finished {
+        return Shutdown::Finished(stack.report_of(recorded));
     }
     let mut unfinished = heapless::Vec::new();
     for name in stack.names() {

@@ -53,14 +53,14 @@ impl fmt::Display for Signal {
 /// async fn service() -> std::io::Result<ExitCode> {
 ///     let mut signals = Signals::new()?;
 ///     let grace = Duration::from_secs(25);
-///     let teardown = Teardown::<16, _>::with_timer(AsyncIoTimer::new());
-///     let (_app, mut teardown) = match teardown.build_within(grace, async |t| {
+///     let mut teardown = Teardown::<16, _>::with_timer(AsyncIoTimer::new());
+///     let built = teardown.build_within(grace, async |t| {
 ///         t.push("store", async { /* close */ }).unwrap();
 ///         Ok::<_, std::io::Error>(())
-///     }).await {
-///         Ok(built) => built,
-///         Err(released) => return Err(released.error),
-///     };
+///     });
+///     if let Err(released) = built.await {
+///         return Err(released.into_error());
+///     }
 ///     signals.recv().await?;
 ///     Ok(match teardown.shutdown_within(grace, signals.recv()).await {
 ///         Shutdown::Finished(report) => ExitCode::from(&report),

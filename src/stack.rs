@@ -5,14 +5,15 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup};
+use crate::cell::{Cell, Cells, State};
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
-use crate::entry::Entry;
 use crate::inline::{NoInline, Storage};
+use crate::message::Texts;
 use crate::name::IntoName;
 use crate::register;
 use crate::timer::Clock;
-use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
+use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 
 /// A LIFO stack of at most `N` async cleanup callbacks.
 ///
@@ -43,11 +44,18 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 /// Callbacks registered through one [`Stage`] run concurrently; stages (and
 /// callbacks registered on their own) run one after another, last first.
 ///
-/// Storage is a [`heapless::Vec`]: no allocation, and [`new`](Self::new) is a
-/// `const fn`, so a stack can live in a `static`. A stack is never `Sync`
-/// (its callbacks need not be), so a `static` one goes in a `Mutex`
-/// (`std::sync::Mutex::new` is `const`) or, without `std`, in a cell that
-/// hands out one `&'static mut`, such as `static_cell::StaticCell`:
+/// Storage is a [`heapless::Vec`] of `N` cells: no allocation, and
+/// [`new`](Self::new) is a `const fn`, so a stack can live in a `static`.
+/// Each cell holds a callback and then, once it has run, its record: the
+/// [`Report`](crate::Report) of a run is a view of the cells, so a stack
+/// costs the same with or without its report.
+///
+/// A stack is `Sync` whatever its callbacks: they are reached only through
+/// `&mut` (with `sync_wrapper`), so sharing a stack shares its names and
+/// records only. Registering and running take `&mut`, so a `static` stack
+/// goes in a `Mutex` (`std::sync::Mutex::new` is `const`) or, without `std`,
+/// in a cell that hands out one `&'static mut`, such as
+/// `static_cell::StaticCell`:
 ///
 /// ```
 /// use std::sync::Mutex;
@@ -60,12 +68,14 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Run, Stage};
 /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
 /// ```
 ///
-/// A bare `static` does not compile:
+/// A bare `static` can be read, but not registered on:
 ///
 /// ```compile_fail
 /// use teardown_stack::Teardown;
 ///
-/// static TEARDOWN: Teardown<'static, 8> = Teardown::new(); // not `Sync`
+/// static TEARDOWN: Teardown<'static, 8> = Teardown::new();
+/// assert!(TEARDOWN.is_empty());
+/// TEARDOWN.push("db", async {}).unwrap(); // needs `&mut`
 /// ```
 ///
 /// # Examples
@@ -93,15 +103,14 @@ pub struct Teardown<
 > where
     C: ?Sized + Cleanup,
 {
-    pub(crate) entries: heapless::Vec<Entry<'a, R, C, S>, N>,
+    /// The callbacks, and the records of the last run in the cells they
+    /// left: `run()` resolves to a view of them.
+    pub(crate) cells: Cells<'a, N, R, C, S>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     pub(crate) registered: u32,
-    /// How many stages were ever opened: numbers stages.
-    stages: u32,
+    /// How long the last run took (with a timer), once one completed.
+    pub(crate) elapsed: Option<R::Timeout>,
     pub(crate) timer: R,
-    /// What the last run did. Kept here, not in the run, so that a run never
-    /// copies it: `run()` resolves to a borrow of it.
-    pub(crate) report: crate::Report<N>,
 }
 
 /// A stack that also holds callbacks that are not `Send`, for local
@@ -178,8 +187,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// assert_eq!(report.records().last().unwrap().name(), "store");
     /// ```
     pub fn stage(&mut self) -> Stage<'_, 'a, N, R, C> {
-        let stage = self.next_stage();
-        Stage::new(self, stage)
+        Stage::new(self)
     }
 
     /// Registers a future the caller has pinned; the stack borrows it and
@@ -215,7 +223,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
-        self.register(None, name, future, register::pinned)
+        self.register(false, name, future, register::pinned)
     }
 
     /// Registers a future (an `async` block, the future of an `async fn`, or
@@ -235,7 +243,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         F::Output: CleanupOutput,
         C: Accepts<'a, F::IntoFuture>,
     {
-        self.register(None, name, future, register::boxed)
+        self.register(false, name, future, register::boxed)
     }
 
     /// Registers a closure that returns the cleanup future; it is called when
@@ -276,7 +284,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         F::Output: CleanupOutput,
         C: Accepts<'a, Deferred<G, F>>,
     {
-        self.register(None, name, callback, register::deferred)
+        self.register(false, name, callback, register::deferred)
     }
 
     /// Runs every registered callback, last registered first, and reports
@@ -296,11 +304,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// The stack is borrowed for the whole run, so no callback can be
     /// registered while it runs.
     ///
-    /// The future resolves to a borrow of the [`Report`](crate::Report), which
-    /// the stack keeps (so a run of thousands of callbacks never copies its
-    /// report); `.clone()` it to keep it past the next use of the stack. Each
-    /// run starts a fresh report: running an empty stack (for instance a
-    /// second time) runs nothing and reports nothing.
+    /// The future resolves to a [`Report`](crate::Report): a view of the
+    /// records the stack keeps where the callbacks were, so a report takes
+    /// no memory of its own and a run of thousands of callbacks never copies
+    /// one. Read it before using the stack again. Each run starts a fresh
+    /// report: running an empty stack (for instance a second time) runs
+    /// nothing and reports nothing.
     ///
     /// # Cancellation
     ///
@@ -328,17 +337,47 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// [`InlineTeardown`](crate::InlineTeardown).
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
-            entries: heapless::Vec::new(),
+            cells: Cells::new(),
             registered: 0,
-            stages: 0,
+            elapsed: None,
             timer,
-            report: crate::Report::new(),
         }
     }
 
     /// The stack's timer.
     pub fn timer(&self) -> &R {
         &self.timer
+    }
+
+    /// Without `alloc`: keeps the text of each failure (what an error or a
+    /// panic said) in `buffer`, so that the report can show it.
+    ///
+    /// A stack keeps no text unless it is given a buffer, and then as much
+    /// as the buffer holds: the texts of a run go one after another, and
+    /// one that does not fit is cut at a character boundary and ends with
+    /// `…` ([`Message::is_truncated`](crate::Message::is_truncated)). Each
+    /// run starts at the buffer's beginning again. The log line written
+    /// when a callback fails always carries the whole text. Up to 65,535
+    /// bytes of the buffer are used.
+    ///
+    /// With `alloc`, the report keeps every text whole, each in one
+    /// allocation, and the buffer is not used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// let mut texts = [0; 128];
+    /// let mut teardown = Teardown::<4>::new();
+    /// teardown.keep_texts(&mut texts);
+    /// teardown.push("db", async { Err::<(), _>("connection reset") }).unwrap();
+    /// let report = futures_lite::future::block_on(teardown.run());
+    /// assert_eq!(report.get(0).unwrap().outcome().message().unwrap(), "connection reset");
+    /// ```
+    pub fn keep_texts(&mut self, buffer: &'a mut [u8]) -> &mut Self {
+        self.cells.texts = Texts::with_buffer(buffer);
+        self
     }
 
     /// How many callbacks are registered and not yet finished.
@@ -350,7 +389,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// Whether no callback is registered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.entries.iter().all(Entry::is_finished)
+        self.pending().next().is_none()
     }
 
     /// Whether the next registration fails: `N` callbacks are pending.
@@ -362,7 +401,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// [`InlineTeardown::is_full`](crate::InlineTeardown::is_full).
     #[must_use]
     pub fn is_full(&self) -> bool {
-        self.entries.is_full() && !self.compactable()
+        self.cells.is_full()
     }
 
     /// The most callbacks the stack holds: `N`.
@@ -374,47 +413,54 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// The names of the registered callbacks, in the order they will run
     /// (last registered first).
     pub fn names(&self) -> impl Iterator<Item = &Name> + '_ {
-        self.pending().map(|entry| &entry.name)
+        self.pending().map(|cell| &cell.name)
     }
 
-    /// The entries not finished, top first.
-    fn pending(&self) -> impl Iterator<Item = &Entry<'a, R, C, S>> + '_ {
-        self.entries
+    /// The cells of callbacks not finished, top first.
+    fn pending(&self) -> impl Iterator<Item = &Cell<'a, R, C, S>> + '_ {
+        self.cells
+            .cells
             .iter()
             .rev()
-            .filter(|entry| !entry.is_finished())
+            .filter(|cell| cell.is_pending())
     }
 
-    /// Whether the finished entries can be removed: some are left (by a run
-    /// given up in the middle of a stage) and removing them moves no live
-    /// inline future, which must stay where it was polled.
-    fn compactable(&self) -> bool {
-        match self.entries.iter().position(Entry::is_finished) {
-            Some(first) => !self.entries[first..].iter().any(|e| e.slot.is_inline()),
-            None => false,
-        }
+    /// The report of the last run, which [`run`](Self::run) also resolved
+    /// to: the stack keeps its records until the next run or registration.
+    ///
+    /// Empty before any run, and after a registration. A run given up
+    /// part-way (dropped) leaves the records of what it finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// let mut teardown = Teardown::<2>::new();
+    /// teardown.push("db", async {}).unwrap();
+    /// let teardown = std::thread::spawn(move || {
+    ///     futures_lite::future::block_on(teardown.run());
+    ///     teardown
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(teardown.report().completed(), 1);
+    /// ```
+    #[must_use]
+    pub fn report(&self) -> Report<'_> {
+        let len = self
+            .cells
+            .cells
+            .iter()
+            .filter(|cell| matches!(cell.state, State::Done(_)))
+            .count();
+        self.report_of(len)
     }
 
-    /// Whether there is room for one more callback, removing the finished
-    /// entries a given-up run left if that is what it takes. Done here, at
-    /// the registration that needs it, rather than when the run is dropped:
-    /// a run may be forgotten (`mem::forget` is safe), and its destructor
-    /// then never runs.
-    pub(crate) fn make_room(&mut self) -> bool {
-        if !self.entries.is_full() {
-            return true;
-        }
-        if !self.compactable() {
-            return false;
-        }
-        self.entries.retain(|entry| !entry.is_finished());
-        true
-    }
-
-    pub(crate) fn next_stage(&mut self) -> u32 {
-        let stage = self.stages;
-        self.stages = self.stages.wrapping_add(1);
-        stage
+    /// The report of the last run, which recorded `len` callbacks.
+    pub(crate) fn report_of(&self, len: usize) -> Report<'_> {
+        let elapsed = self.elapsed.and_then(R::budget_of);
+        Report::new(&self.cells, len, elapsed)
     }
 }
 
@@ -430,7 +476,7 @@ impl<'a, const N: usize, R: Clock + Default, C: ?Sized + Cleanup + 'a> Default
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
     for &'s mut Teardown<'a, N, R, C>
 {
-    type Output = &'s crate::Report<N>;
+    type Output = Report<'s>;
     type IntoFuture = Run<'s, 'a, N, R, C>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -441,17 +487,26 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
 /// Lists the names of unfinished callbacks, top of the stack first, as
 /// `"a", #1, "b"`.
 pub(crate) struct NameList<'e, 'a, R: Clock, C: ?Sized, S: Storage>(
-    pub(crate) &'e [Entry<'a, R, C, S>],
+    pub(crate) &'e [Cell<'a, R, C, S>],
 );
+
+impl<'e, 'a, R: Clock, C: ?Sized, S: Storage> NameList<'e, 'a, R, C, S> {
+    fn names(&self) -> impl Iterator<Item = &'e Name> + use<'e, 'a, R, C, S> {
+        self.0
+            .iter()
+            .rev()
+            .filter(|cell| cell.is_pending())
+            .map(|cell| &cell.name)
+    }
+}
 
 impl<R: Clock, C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, R, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
-        for (i, entry) in pending.enumerate() {
+        for (i, name) in self.names().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "{:?}", entry.name)?;
+            write!(f, "{:?}", name)?;
         }
         Ok(())
     }
@@ -460,27 +515,18 @@ impl<R: Clock, C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, R, C, S>
 #[cfg(feature = "defmt")]
 impl<R: Clock, C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, R, C, S> {
     fn format(&self, f: defmt::Formatter<'_>) {
-        let pending = self.0.iter().rev().filter(|entry| !entry.is_finished());
-        for (i, entry) in pending.enumerate() {
+        for (i, name) in self.names().enumerate() {
             if i > 0 {
                 defmt::write!(f, ", ");
             }
-            defmt::write!(f, "{:?}", entry.name);
+            defmt::write!(f, "{:?}", name);
         }
     }
 }
 
 impl<R: Clock, C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, R, C, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(
-                self.0
-                    .iter()
-                    .rev()
-                    .filter(|e| !e.is_finished())
-                    .map(|e| &e.name),
-            )
-            .finish()
+        f.debug_list().entries(self.names()).finish()
     }
 }
 
@@ -490,32 +536,26 @@ impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Sto
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Teardown")
             .field("capacity", &N)
-            .field("pending", &NameList(&self.entries))
+            .field("pending", &NameList(&self.cells.cells))
             .field("timer", &self.timer)
             .finish()
     }
 }
 
-/// A stack dropped with callbacks never run says so, then drops them last
-/// registered first, the order `run` would have used.
+/// A stack dropped with callbacks never run says so; its cells then drop
+/// them last registered first, the order `run` would have used.
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
     for Teardown<'a, N, R, C, S>
 {
     fn drop(&mut self) {
-        let pending = self.entries.iter().filter(|e| !e.is_finished()).count();
+        let pending = self.cells.cells.iter().filter(|c| c.is_pending()).count();
         if pending == 0 {
             return;
         }
         warn!(
             "teardown stack dropped with {} callback(s) never finished: {}",
             pending,
-            NameList(&self.entries)
+            NameList(&self.cells.cells)
         );
-        // An inline future is dropped where it lies before its entry moves
-        // out of the vector.
-        while let Some(entry) = self.entries.last_mut() {
-            entry.slot.clear_inline();
-            self.entries.pop();
-        }
     }
 }

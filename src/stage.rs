@@ -57,7 +57,6 @@ pub struct Stage<
     S: Storage = NoInline,
 > {
     stack: &'t mut Teardown<'a, N, R, C, S>,
-    id: u32,
     members: usize,
 }
 
@@ -75,12 +74,8 @@ pub type LocalInlineStage<'t, 'a, const N: usize, const SLOT: usize, R = NoTimer
 impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Stage<'t, 'a, N, R, C, S>
 {
-    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>, id: u32) -> Self {
-        Stage {
-            stack,
-            id,
-            members: 0,
-        }
+    pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>) -> Self {
+        Stage { stack, members: 0 }
     }
 
     /// How many callbacks joined this stage.
@@ -102,7 +97,9 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         callback: T,
         store: impl FnOnce(T) -> Slot<'a, C, S>,
     ) -> Result<Registered<'_, R>, Full<T>> {
-        let registered = self.stack.register(Some(self.id), name, callback, store)?;
+        let registered = self
+            .stack
+            .register(self.members > 0, name, callback, store)?;
         self.members += 1;
         Ok(registered)
     }
@@ -226,7 +223,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> fmt::De
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stage")
-            .field("id", &self.id)
             .field("members", &self.members)
             .finish_non_exhaustive()
     }

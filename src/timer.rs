@@ -147,10 +147,10 @@ mod clock {
         type Sleep: Future<Output = ()> + Unpin;
         /// An entry's own time budget: `Option<Duration>` with a timer,
         /// nothing without.
-        type Timeout: Copy + Default + Debug;
+        type Timeout: Copy + Default + Debug + Send + Sync;
         /// When an entry was first polled: the time with a timer, nothing
         /// without (whether it started is kept beside it).
-        type Stamp: Copy + Debug;
+        type Stamp: Copy + Debug + Default + Send + Sync;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
@@ -161,6 +161,8 @@ mod clock {
         fn time_of(stamp: Self::Stamp) -> Option<Duration>;
         /// The budget of a timeout, if one was set.
         fn budget_of(timeout: Self::Timeout) -> Option<Duration>;
+        /// A span of time as an entry keeps it: nothing without a timer.
+        fn span(span: Option<Duration>) -> Self::Timeout;
         /// Re-arms a sleep this clock made.
         fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
@@ -190,6 +192,10 @@ mod clock {
             timeout
         }
 
+        fn span(span: Option<Duration>) -> Option<Duration> {
+            span
+        }
+
         fn reset(&self, sleep: &mut T::Sleep, duration: Duration) {
             Timer::reset(self, sleep, duration);
         }
@@ -217,6 +223,8 @@ mod clock {
         fn budget_of((): ()) -> Option<Duration> {
             None
         }
+
+        fn span(_: Option<Duration>) {}
 
         fn reset(&self, _: &mut Self::Sleep, _: Duration) {}
     }

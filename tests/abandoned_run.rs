@@ -47,7 +47,7 @@ fn a_resumed_callback_without_a_deadline_runs_to_its_end() {
 
         let report = clock.block_on(teardown.run());
 
-        assert_eq!(report.records()[0].outcome(), &Outcome::Completed);
+        assert_eq!(report.get(0).unwrap().outcome(), Outcome::Completed);
         assert_eq!(clock.now(), 20 * SEC, "forget: {forget}");
     }
 }
@@ -60,7 +60,7 @@ fn a_resumed_callback_answers_to_a_looser_deadline() {
 
         let report = clock.block_on(teardown.run().within(60 * SEC));
 
-        assert_eq!(report.records()[0].outcome(), &Outcome::Completed);
+        assert_eq!(report.get(0).unwrap().outcome(), Outcome::Completed);
         assert_eq!(clock.now(), 20 * SEC, "forget: {forget}");
     }
 }
@@ -74,8 +74,8 @@ fn a_resumed_callback_answers_to_a_tighter_deadline() {
         let report = clock.block_on(teardown.run().within(5 * SEC));
 
         assert_eq!(
-            report.records()[0].outcome(),
-            &Outcome::TimedOut { budget: 5 * SEC }
+            report.get(0).unwrap().outcome(),
+            Outcome::TimedOut { budget: 5 * SEC }
         );
         assert_eq!(clock.now(), 5 * SEC, "forget: {forget}");
     }
@@ -96,8 +96,8 @@ fn a_resumed_callback_keeps_its_own_timeout_from_its_first_poll() {
     let report = clock.block_on(teardown.run());
 
     assert_eq!(
-        report.records()[0].outcome(),
-        &Outcome::TimedOut { budget: 8 * SEC }
+        report.get(0).unwrap().outcome(),
+        Outcome::TimedOut { budget: 8 * SEC }
     );
     assert_eq!(clock.now(), 8 * SEC);
 }

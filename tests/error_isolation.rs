@@ -38,7 +38,7 @@ fn a_failure_does_not_stop_the_others() {
     assert_eq!(journal.events(), ["server", "db", "store"]);
     assert_eq!(report.completed(), 2);
     assert_eq!(report.failed(), 1);
-    match report.records()[1].outcome() {
+    match report.get(1).unwrap().outcome() {
         Outcome::Failed(message) => assert_eq!(message, "connection reset"),
         other => panic!("expected a failure, got {other:?}"),
     }

@@ -86,7 +86,7 @@ fn dropped_once_after_panicking() {
         })
         .unwrap();
     let (report, _) = poll_noop(teardown.as_mut().run(), 100);
-    assert!(matches!(report.records()[0].outcome(), Outcome::Panicked(m) if m == "boom"));
+    assert!(matches!(report.get(0).unwrap().outcome(), Outcome::Panicked(m) if m == "boom"));
     assert_eq!(drops.count(), 1);
 }
 
@@ -111,7 +111,7 @@ fn a_destructor_that_panics_counts_as_dropped_once() {
             })
             .unwrap();
         let (report, _) = poll_noop(teardown.as_mut().run(), 10);
-        let outcome = report.records()[0].outcome();
+        let outcome = report.get(0).unwrap().outcome();
         assert!(matches!(outcome, Outcome::Panicked(m) if m == "drop failed"));
         assert_eq!(drops.count(), 1);
     } // The stack is dropped here, and does not drop it again.
@@ -135,7 +135,7 @@ fn dropped_once_when_it_times_out() {
         .timeout(core::time::Duration::from_secs(1));
     let report = clock.block_on(teardown.as_mut().run());
     assert!(matches!(
-        report.records()[0].outcome(),
+        report.get(0).unwrap().outcome(),
         Outcome::TimedOut { .. }
     ));
     assert_eq!(drops.count(), 1);

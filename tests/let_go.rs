@@ -91,7 +91,7 @@ fn skipped_callbacks_are_let_go_unpolled_the_same_way() {
             .unwrap();
         teardown.push("hung", pending::<()>()).unwrap();
         let report = clock.block_on(teardown.run().within(SEC));
-        let outcomes: Vec<_> = report.iter().map(|r| r.outcome().clone()).collect();
+        let outcomes: Vec<_> = report.iter().map(|r| r.outcome()).collect();
         assert_eq!(
             outcomes,
             [

@@ -62,7 +62,7 @@ fn a_nested_failure_appears_in_the_parents_report_by_name() {
     let report = clock.block_on(framework.run());
     assert_eq!(report.failed(), 1);
     assert_eq!(report.completed(), 1);
-    let app = &report.records()[0];
+    let app = &report.get(0).unwrap();
     assert_eq!(app.name(), "app");
     let Outcome::Failed(message) = app.outcome() else {
         panic!("{app}");
@@ -108,7 +108,7 @@ fn a_nested_run_within_its_own_budget_reports_the_skipped_by_name() {
         .unwrap();
     let report = clock.block_on(framework.run());
 
-    let Outcome::Failed(message) = report.records()[0].outcome() else {
+    let Outcome::Failed(message) = report.get(0).unwrap().outcome() else {
         panic!("{report}");
     };
     assert_eq!(
@@ -116,8 +116,8 @@ fn a_nested_run_within_its_own_budget_reports_the_skipped_by_name() {
         "\"hung\" timed out, \"mailer\" skipped; 0 of 2 completed"
     );
     // The parent went on with the next step.
-    assert_eq!(report.records()[1].name(), "store");
-    assert!(report.records()[1].outcome().is_completed());
+    assert_eq!(report.get(1).unwrap().name(), "store");
+    assert!(report.get(1).unwrap().outcome().is_completed());
     assert_eq!(clock.now(), Duration::from_secs(3));
 }
 

@@ -6,7 +6,7 @@ mod common;
 use core::pin::pin;
 
 use common::{Journal, poll_noop, yield_times};
-use teardown_stack::{LocalTeardown, MESSAGE_CAPACITY, Outcome, Teardown};
+use teardown_stack::{LocalTeardown, Outcome, Teardown};
 
 #[test]
 fn pinned_callbacks_run_lifo_with_errors_isolated() {
@@ -21,8 +21,10 @@ fn pinned_callbacks_run_lifo_with_errors_isolated() {
         Err::<(), _>("radio did not ack")
     });
     let display = pin!(async move { c.record("display") });
+    let mut texts = [0_u8; 32];
 
     let mut teardown = Teardown::<3>::new();
+    teardown.keep_texts(&mut texts);
     teardown.push_pinned("store", store).unwrap();
     teardown.push_pinned("radio", radio).unwrap();
     teardown.push_pinned(None, display).unwrap();
@@ -32,9 +34,9 @@ fn pinned_callbacks_run_lifo_with_errors_isolated() {
     assert_eq!(journal.events(), ["display", "radio", "store"]);
     assert!(polls > 1, "the store's pending polls were driven");
     assert_eq!(report.len(), 3);
-    assert_eq!(report.records()[0].name().to_string(), "#2");
+    assert_eq!(report.get(0).unwrap().name().to_string(), "#2");
     assert!(
-        matches!(report.records()[1].outcome(), Outcome::Failed(m) if m == "radio did not ack")
+        matches!(report.get(1).unwrap().outcome(), Outcome::Failed(m) if m == "radio did not ack")
     );
     assert_eq!(report.completed(), 2);
 }
@@ -70,24 +72,28 @@ fn without_std_a_panic_is_not_caught() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"not caught"));
 }
 
-/// Without `alloc`, a report keeps at most `MESSAGE_CAPACITY` bytes of each
-/// failure's text, cut at a character boundary; with it, the whole text.
+/// Without `alloc`, the report keeps failure texts in the buffer the stack
+/// was given, one after another, each cut at a character boundary (and
+/// marked with `…`) when the rest does not fit; with `alloc`, every text
+/// whole, buffer or not.
 #[test]
-fn long_messages_are_kept_whole_with_alloc_and_cut_at_a_char_boundary_without() {
+fn texts_go_in_the_given_buffer_without_alloc_and_whole_with_it() {
     // 'é' is two bytes: a cut in the middle of one must back off.
-    let long = "é".repeat(MESSAGE_CAPACITY);
-    let fits = "x".repeat(MESSAGE_CAPACITY);
+    let long = "é".repeat(40);
+    let fits = "x".repeat(30);
     let (error_long, error_fits) = (long.clone(), fits.clone());
     let long_fut = pin!(async move { Err::<(), _>(error_long) });
     let fits_fut = pin!(async move { Err::<(), _>(error_fits) });
+    let mut buffer = [0_u8; 64];
     let mut teardown = Teardown::<2>::new();
-    teardown.push_pinned("fits", fits_fut).unwrap();
+    teardown.keep_texts(&mut buffer);
     teardown.push_pinned("long", long_fut).unwrap();
+    teardown.push_pinned("fits", fits_fut).unwrap();
 
     let (report, _) = poll_noop(teardown.run(), 10);
 
-    let cut = report.records()[0].outcome().message().unwrap();
-    let whole = report.records()[1].outcome().message().unwrap();
+    let whole = report.get(0).unwrap().outcome().message().unwrap();
+    let cut = report.get(1).unwrap().outcome().message().unwrap();
     assert!(!whole.is_truncated());
     assert_eq!(whole.as_str(), fits);
     if cfg!(feature = "alloc") {
@@ -95,11 +101,49 @@ fn long_messages_are_kept_whole_with_alloc_and_cut_at_a_char_boundary_without() 
         assert_eq!(cut.as_str(), long);
         return;
     }
+    // 30 bytes went to the first text; 34 are left for the second.
     assert!(cut.is_truncated());
-    assert!(cut.as_str().len() <= MESSAGE_CAPACITY);
+    assert!(cut.as_str().len() <= 34, "{}", cut.as_str().len());
     assert!(cut.as_str().ends_with('…'));
+    let kept = cut.as_str().trim_end_matches('…');
+    assert_eq!(kept, &long[..kept.len()]);
     assert_eq!(
-        cut.as_str().trim_end_matches('…'),
-        &long[..cut.as_str().len() - '…'.len_utf8()]
+        kept.len(),
+        30,
+        "15 whole 'é' and the 3-byte ellipsis fit in 34"
     );
+}
+
+/// Without `alloc` and without a buffer, a failure keeps no text (its log
+/// line had it): the report says it failed, with an empty, cut message.
+#[cfg(not(feature = "alloc"))]
+#[test]
+fn without_a_buffer_no_text_is_kept() {
+    let failing = pin!(async { Err::<(), _>("disk full") });
+    let mut teardown = Teardown::<1>::new();
+    teardown.push_pinned("log", failing).unwrap();
+    let (report, _) = poll_noop(teardown.run(), 1);
+    let message = report.get(0).unwrap().outcome().message().unwrap();
+    assert_eq!(message.as_str(), "");
+    assert!(message.is_truncated());
+}
+
+/// Each run starts the buffer afresh: a stack that fails on every run never
+/// runs out of room for its texts.
+#[test]
+fn each_run_reuses_the_buffer() {
+    async fn fail() -> Result<(), &'static str> {
+        Err("0123456789")
+    }
+    let mut rounds = [pin!(fail()), pin!(fail()), pin!(fail())];
+    let mut buffer = [0_u8; 16];
+    let mut teardown = LocalTeardown::<1>::new();
+    teardown.keep_texts(&mut buffer);
+    for (round, failing) in rounds.iter_mut().enumerate() {
+        teardown.push_pinned("log", failing.as_mut()).unwrap();
+        let (report, _) = poll_noop(teardown.run(), 1);
+        let message = report.get(0).unwrap().outcome().message().unwrap();
+        assert_eq!(message.as_str(), "0123456789", "round {round}");
+        assert!(!message.is_truncated());
+    }
 }

@@ -87,8 +87,8 @@ fn unnamed_callbacks_are_numbered_by_registration() {
     let report = block_on(teardown.run());
     let ran: Vec<_> = report.iter().map(|r| r.name().to_string()).collect();
     assert_eq!(ran, ["#2", "named", "#0"]);
-    assert_eq!(report.records()[0].name().as_str(), None);
-    assert_eq!(report.records()[1].name().as_str(), Some("named"));
+    assert_eq!(report.get(0).unwrap().name().as_str(), None);
+    assert_eq!(report.get(1).unwrap().name().as_str(), Some("named"));
 
     // Numbers keep counting after a run: a default name is never reused.
     teardown.push(None, async {}).unwrap();

@@ -46,8 +46,8 @@ fn a_failure_at_every_step_releases_exactly_the_steps_before_it_in_reverse() {
     for k in 1..=STEPS.len() {
         let journal = Journal::new();
         let j = journal.clone();
-        let built =
-            block_on(Teardown::<8>::new().build(async |t| build_service(t, &j, Some(k)).await));
+        let mut teardown = Teardown::<8>::new();
+        let built = block_on(teardown.build(async |t| build_service(t, &j, Some(k)).await));
         let Err(Released { error, report }) = built else {
             panic!("step {k} was to fail");
         };
@@ -68,11 +68,12 @@ fn a_failure_at_every_step_releases_exactly_the_steps_before_it_in_reverse() {
 }
 
 #[test]
-fn a_build_that_succeeds_hands_back_the_value_and_the_stack_unrun() {
+fn a_build_that_succeeds_hands_back_the_value_and_leaves_the_stack_unrun() {
     let journal = Journal::new();
     let j = journal.clone();
-    let built = block_on(Teardown::<8>::new().build(async |t| build_service(t, &j, None).await));
-    let (service, mut teardown) = built.unwrap();
+    let mut teardown = Teardown::<8>::new();
+    let built = block_on(teardown.build(async |t| build_service(t, &j, None).await));
+    let service = built.unwrap();
     assert_eq!(service, "service");
     assert_eq!(teardown.len(), STEPS.len());
     assert!(journal.events().iter().all(|e| e.starts_with("up ")));
@@ -86,7 +87,8 @@ fn a_build_that_succeeds_hands_back_the_value_and_the_stack_unrun() {
 
 #[test]
 fn a_release_that_fails_during_the_rollback_is_reported_and_the_rest_still_run() {
-    let built = block_on(Teardown::<8>::new().build(async |t| {
+    let mut teardown = Teardown::<8>::new();
+    let built = block_on(teardown.build(async |t| {
         t.push("store", async {}).unwrap();
         t.push("clients", async { Err::<(), _>("connection reset") })
             .unwrap();
@@ -107,7 +109,8 @@ fn a_panicking_build_releases_what_it_built_then_the_panic_resumes() {
     let journal = Journal::new();
     let j = journal.clone();
     let caught = catch_unwind(AssertUnwindSafe(|| {
-        block_on(Teardown::<8>::new().build(async |t| {
+        let mut teardown = Teardown::<8>::new();
+        block_on(teardown.build(async |t| {
             build_service(t, &j, Some(3)).await.ok();
             panic!("bug in the clients' constructor");
             #[allow(unreachable_code)]
@@ -129,7 +132,7 @@ fn a_panicking_build_releases_what_it_built_then_the_panic_resumes() {
 #[test]
 fn build_within_bounds_the_rollback() {
     let clock = VirtualClock::new();
-    let teardown = Teardown::<8, _>::with_timer(clock.clone());
+    let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     let built = clock.block_on(teardown.build_within(Duration::from_secs(5), async |t| {
         t.push("store", async {}).unwrap();
         t.push("daemon", std::future::pending::<()>()).unwrap();
@@ -138,10 +141,10 @@ fn build_within_bounds_the_rollback() {
     let Released { error, report } = built.unwrap_err();
     assert_eq!(error, "server: address in use");
     assert!(matches!(
-        report.records()[0].outcome(),
-        Outcome::TimedOut { budget } if *budget == Duration::from_secs(5)
+        report.get(0).unwrap().outcome(),
+        Outcome::TimedOut { budget } if budget == Duration::from_secs(5)
     ));
-    assert_eq!(report.records()[1].name(), "store");
-    assert!(matches!(report.records()[1].outcome(), Outcome::Skipped));
+    assert_eq!(report.get(1).unwrap().name(), "store");
+    assert!(matches!(report.get(1).unwrap().outcome(), Outcome::Skipped));
     assert_eq!(clock.now(), Duration::from_secs(5));
 }

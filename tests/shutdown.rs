@@ -76,7 +76,7 @@ fn without_a_second_signal_the_grace_period_ends_the_run_and_reports() {
     };
     assert_eq!(report.timed_out(), 1);
     assert_eq!(report.skipped(), 3);
-    assert_eq!(shutdown.report(), Some(report));
+    assert_eq!(shutdown.report(), Some(*report));
     assert_eq!(clock.now(), Duration::from_secs(25));
 }
 

@@ -124,7 +124,7 @@ fn members_are_isolated_from_each_other() {
 
     let seen: Vec<_> = report
         .iter()
-        .map(|r| (r.name().to_string(), r.outcome().clone(), r.elapsed()))
+        .map(|r| (r.name().to_string(), r.outcome(), r.elapsed()))
         .collect();
     assert_eq!(seen.len(), 5);
     assert!(matches!(&seen[0].1, Outcome::Panicked(m) if m == "member panicked"));

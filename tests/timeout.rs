@@ -40,12 +40,12 @@ fn a_hung_callback_is_bounded_by_its_timeout() {
         ["dropped db", "store"],
         "cancelled (dropped) before the next ran"
     );
-    assert_eq!(report.records()[0].name(), "db");
+    assert_eq!(report.get(0).unwrap().name(), "db");
     assert_eq!(
-        report.records()[0].outcome(),
-        &Outcome::TimedOut { budget: 5 * SEC }
+        report.get(0).unwrap().outcome(),
+        Outcome::TimedOut { budget: 5 * SEC }
     );
-    assert!(report.records()[1].outcome().is_completed());
+    assert!(report.get(1).unwrap().outcome().is_completed());
     assert_eq!(report.timed_out(), 1);
     logs::assert_at(
         log::Level::Warn,
@@ -66,7 +66,7 @@ fn a_callback_within_its_timeout_completes() {
     let report = clock.block_on(teardown.run());
 
     assert!(report.is_clean());
-    assert_eq!(report.records()[0].elapsed(), Some(2 * SEC));
+    assert_eq!(report.get(0).unwrap().elapsed(), Some(2 * SEC));
     assert_eq!(clock.now(), 2 * SEC);
 }
 
@@ -85,7 +85,7 @@ fn a_timeout_set_on_a_stage_member_is_its_own() {
 
     let seen: Vec<_> = report
         .iter()
-        .map(|r| (r.name().to_string(), r.outcome().clone(), r.elapsed()))
+        .map(|r| (r.name().to_string(), r.outcome(), r.elapsed()))
         .collect();
     assert_eq!(
         seen,

@@ -39,9 +39,9 @@ where
     teardown
 }
 
-fn check(report: &Report<4>, journal: &Journal) {
+fn check(report: Report<'_>, journal: &Journal) {
     assert_eq!(journal.events(), ["after"]);
-    let outcomes: Vec<_> = report.iter().map(|r| r.outcome().clone()).collect();
+    let outcomes: Vec<_> = report.iter().map(|r| r.outcome()).collect();
     assert_eq!(
         outcomes,
         [Outcome::TimedOut { budget: SHORT }, Outcome::Completed]
@@ -65,13 +65,16 @@ fn tokio_timer_under_a_tokio_runtime() {
         .build()
         .unwrap();
     let journal = Journal::new();
-    let report = runtime.block_on(async {
+    let teardown = runtime.block_on(async {
         let mut teardown = scenario(TokioTimer::new(), &journal);
-        tokio::spawn(async move { teardown.run().await.clone() })
-            .await
-            .unwrap()
+        tokio::spawn(async move {
+            teardown.run().await;
+            teardown
+        })
+        .await
+        .unwrap()
     });
-    check(&report, &journal);
+    check(teardown.report(), &journal);
 }
 
 #[test]

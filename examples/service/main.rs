@@ -80,14 +80,14 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
 
     // The build registers each part's release as it comes up; if a part
     // fails, what was built is released, last first, within the grace period.
-    let teardown = ServiceTeardown::with_timer(clock::Clock::new());
+    let mut teardown = ServiceTeardown::with_timer(clock::Clock::new());
     let built = teardown
         .build_within(config.grace, async |t| {
             build::build(&ex, &config, upstream.addr(), t).await
         })
         .await;
-    let (service, mut teardown) = match built {
-        Ok(built) => built,
+    let service = match built {
+        Ok(service) => service,
         Err(released) => {
             log::error!("build failed: {}; released what was built", released.error);
             println!("{}", released.report);

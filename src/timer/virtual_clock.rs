@@ -40,7 +40,7 @@ use super::Timer;
 ///     .timeout(Duration::from_secs(5));
 ///
 /// let report = clock.block_on(teardown.run());
-/// assert!(matches!(report.records()[0].outcome(), Outcome::TimedOut { .. }));
+/// assert!(matches!(report.get(0).unwrap().outcome(), Outcome::TimedOut { .. }));
 /// assert_eq!(clock.now(), Duration::from_secs(5));
 /// ```
 #[derive(Clone, Default)]

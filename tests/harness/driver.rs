@@ -58,6 +58,14 @@ impl<'a> Stack<'a> {
         }
     }
 
+    /// The report of the last run, read back from the stack.
+    fn report(&self) -> Report<'_> {
+        match self {
+            Stack::Plain(stack) => stack.report(),
+            Stack::Inline(stack) => stack.report(),
+        }
+    }
+
     fn names(&self) -> Vec<String> {
         match self {
             Stack::Plain(stack) => stack.names().map(|n| n.to_string()).collect(),
@@ -355,6 +363,7 @@ fn run(
     // Miri would report the forgotten run as leaked memory: drop it there.
     let forget = drop_after_polls.is_some_and(|k| k & 8 != 0) && !cfg!(miri);
     let began = world.clock.now();
+    model.start_run();
     // The run is given up at the end of its arm, unless it completed.
     let driven = match stack {
         Stack::Plain(stack) => {
@@ -378,12 +387,14 @@ fn run(
     };
     let before = model.pending.clone();
     match driven {
-        Driven::Ready(report) => {
+        Driven::Ready(len) => {
             let timing = RunTiming {
                 began,
                 deadline,
                 world,
             };
+            let report = stack.report();
+            assert_eq!(report.len(), len, "the run's report and the stack's differ");
             model.check_completed_run(&report, &world.events(), from, &timing);
             return;
         }
@@ -417,7 +428,8 @@ fn abandon<T>(run: T, forget: bool) {
 }
 
 enum Driven {
-    Ready(Box<Report<CAPACITY>>),
+    /// Completed, with a report of this many records.
+    Ready(usize),
     /// Dropped after the script's number of polls.
     Dropped,
     /// Pending, with nothing left that could wake it.
@@ -426,7 +438,7 @@ enum Driven {
 
 /// Polls `run` like an executor whose only clock is virtual: when nothing
 /// else can make progress, time jumps to the next deadline.
-fn drive<'r, F: Future<Output = &'r Report<CAPACITY>> + Unpin>(
+fn drive<'r, F: Future<Output = Report<'r>> + Unpin>(
     run: &mut F,
     world: &World,
     limit: Option<usize>,
@@ -441,7 +453,7 @@ fn drive<'r, F: Future<Output = &'r Report<CAPACITY>> + Unpin>(
         assert!(polls < 100_000, "the run never finished");
         woken.take();
         if let Poll::Ready(report) = Pin::new(&mut *run).poll(&mut cx) {
-            return Driven::Ready(Box::new(report.clone()));
+            return Driven::Ready(report.len());
         }
         if woken.take() {
             continue;

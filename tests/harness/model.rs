@@ -1,7 +1,7 @@
 //! The model: what the stack holds, and the checks of each run against the
 //! stack's promises.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use teardown_stack::{Outcome, Report};
@@ -22,7 +22,7 @@ pub struct Entry {
     /// cancellation (timeout, skip) leaves no event.
     pub borrowed: bool,
     /// Registered in an inline slot: the stack must not move it, so finished
-    /// entries below it keep their room (see [`Model::compactable`]).
+    /// entries below it keep their room (see [`Model::stuck`]).
     pub inline: bool,
     pub behaviour: Behaviour,
     pub timeout: Option<Duration>,
@@ -33,10 +33,10 @@ pub struct Entry {
 pub struct Model {
     /// Registration order; the top of the stack is last.
     pub pending: Vec<Entry>,
-    /// Finished members of stages that a run given up part-way (dropped or
-    /// forgotten) left behind. They take room only while the stack is full
-    /// and cannot compact them away: that would move a live inline future
-    /// above them (see [`Model::compactable`]).
+    /// Callbacks that finished in a run given up part-way (dropped or
+    /// forgotten): their cells are still taken. The stack removes them when
+    /// it can, unless a live inline future lies above them: removing them
+    /// would move it (see [`Model::stuck`]).
     pub held: Vec<Entry>,
 }
 
@@ -64,40 +64,58 @@ fn start_index(events: &[Event], id: usize) -> Option<usize> {
 }
 
 impl Model {
-    /// Whether the next registration fails: `N` cells are taken, and the
-    /// finished ones among them cannot be compacted away.
+    /// Whether the next registration fails: `N` cells are taken, and none
+    /// of the finished ones among them can go.
     pub fn is_full(&self) -> bool {
-        self.pending.len() + self.held.len() == CAPACITY && !self.compactable()
+        self.pending.len() + self.held.len() == CAPACITY && self.stuck() == self.held.len()
     }
 
-    /// Whether the stack can drop the finished entries it holds: no live
-    /// inline future sits above the lowest of them (it would move).
-    pub fn compactable(&self) -> bool {
-        let Some(first) = self.held.iter().map(|e| e.id).min() else {
-            return false;
-        };
-        !self.pending.iter().any(|e| e.inline && e.id > first)
+    /// The finished cells that cannot go: those below a live inline future
+    /// (registered before it).
+    pub fn stuck(&self) -> usize {
+        let top_inline = self.pending.iter().filter(|e| e.inline).map(|e| e.id).max();
+        self.held
+            .iter()
+            .filter(|e| top_inline.is_some_and(|top| e.id < top))
+            .count()
     }
 
-    /// A registration succeeded: on a stack whose cells were all taken, the
-    /// stack made room by compacting the finished entries away.
+    /// The stack removes every finished cell it may.
+    fn compact(&mut self) {
+        let top_inline = self.pending.iter().filter(|e| e.inline).map(|e| e.id).max();
+        self.held
+            .retain(|e| top_inline.is_some_and(|top| e.id < top));
+    }
+
+    /// A run starts: it removes the finished cells it may.
+    pub fn start_run(&mut self) {
+        self.compact();
+    }
+
+    /// A registration succeeded. The first after a run (the top cell is a
+    /// finished one) ends the run's report and removes the finished cells
+    /// that may go; on a stack whose cells were all taken, so does making
+    /// room.
     pub fn push(&mut self, entry: Entry) {
-        if self.pending.len() + self.held.len() == CAPACITY {
-            assert!(self.compactable(), "registered on a full stack");
-            self.held.clear();
+        let top_pending = self.pending.iter().map(|e| e.id).max();
+        let top_held = self.held.iter().map(|e| e.id).max();
+        let top_finished = top_held > top_pending;
+        if top_finished || self.pending.len() + self.held.len() == CAPACITY {
+            self.compact();
         }
+        assert!(
+            self.pending.len() + self.held.len() < CAPACITY,
+            "registered on a full stack"
+        );
         self.pending.push(entry);
     }
 
     /// After a run given up part-way, and [`forget_ended`](Self::forget_ended):
-    /// the entries that ended in that run stay as finished cells of their
-    /// stage, until the stage completes or the stack needs their room.
-    /// Whether the run was dropped or forgotten makes no difference.
+    /// the callbacks that ended in that run keep their cells, as records,
+    /// until the stack removes them. Whether the run was dropped or
+    /// forgotten makes no difference.
     pub fn keep_room(&mut self, ended: Vec<Entry>) {
         self.held.extend(ended);
-        // A stage whose members all ended is gone, finished entries and all.
-        let running: HashSet<usize> = self.pending.iter().map(|e| e.stage).collect();
-        self.held.retain(|e| running.contains(&e.stage));
     }
 
     /// The stack was dropped, or a run completed: it holds nothing.
@@ -125,9 +143,9 @@ impl Model {
 
     /// Checks a run that completed. `all` is the whole event log, `from` the
     /// index where this run's events start, `deadline` the run's budget.
-    pub fn check_completed_run<const N: usize>(
+    pub fn check_completed_run(
         &mut self,
-        report: &Report<N>,
+        report: &Report<'_>,
         all: &[Event],
         from: usize,
         run: &RunTiming<'_>,
@@ -181,7 +199,7 @@ impl Model {
         for record in report {
             let entry = by_name[record.name().to_string().as_str()];
             let resumed = start_index(&all[..from], entry.id).is_some();
-            check_outcome(entry, record, resumed, run, report, all);
+            check_outcome(entry, &record, resumed, run, report, all);
         }
 
         // The stack dropped every callback it owned (boxed, closure, inline)
@@ -262,12 +280,12 @@ impl RunTiming<'_> {
 /// Checks one record against what its callback does. `resumed`: it started
 /// in an earlier run that was dropped, so time may have passed while nobody
 /// polled it.
-fn check_outcome<const N: usize>(
+fn check_outcome(
     entry: &Entry,
-    record: &teardown_stack::Record,
+    record: &teardown_stack::Record<'_>,
     resumed: bool,
     run: &RunTiming<'_>,
-    report: &Report<N>,
+    report: &Report<'_>,
     all: &[Event],
 ) {
     let deadline = run.deadline;
@@ -308,18 +326,18 @@ fn check_outcome<const N: usize>(
             let (at, cutoff) = cutoff.unwrap_or_else(|| panic!("{name} timed out unstarted"));
             let cutoff = cutoff.unwrap_or_else(|| panic!("{name} timed out with no budget"));
             assert_eq!(
-                *budget,
+                budget,
                 cutoff - at,
                 "{name}: cut off at the wrong time (own timeout {:?}, run deadline {deadline:?})",
                 entry.timeout
             );
-            let over = deadline.is_some_and(|d| *budget > d);
+            let over = deadline.is_some_and(|d| budget > d);
             assert!(resumed || !over, "{name}: budget over the deadline");
-            took(*budget, "cancelled at the wrong time");
+            took(budget, "cancelled at the wrong time");
             // A resumed callback's budget ran on while nobody polled it.
             let expected = (budget.is_zero() || resumed) && pends(entry.behaviour)
                 || entry.behaviour == Behaviour::Hang
-                || matches!(entry.behaviour, Behaviour::Sleep(ms) if millis(ms) > *budget);
+                || matches!(entry.behaviour, Behaviour::Sleep(ms) if millis(ms) > budget);
             assert!(
                 expected,
                 "{name} ({:?}) timed out after {budget:?}",
@@ -334,7 +352,7 @@ fn check_outcome<const N: usize>(
                 Behaviour::Hang => panic!("{name} hangs, yet ended with {outcome:?}"),
                 _ => Outcome::Completed,
             };
-            assert_eq!(outcome, &expected, "{name} ({:?})", entry.behaviour);
+            assert_eq!(outcome, expected, "{name} ({:?})", entry.behaviour);
             if let Some(message) = outcome.message() {
                 let text = match entry.behaviour {
                     Behaviour::Fail => format!("fail {}", entry.id),
@@ -359,11 +377,10 @@ fn check_outcome<const N: usize>(
     }
 }
 
-fn message_of<const N: usize>(report: &Report<N>, name: &str) -> teardown_stack::Message {
+fn message_of<'r>(report: &Report<'r>, name: &str) -> teardown_stack::Message<'r> {
     let record = report.iter().find(|r| r.name() == name).unwrap();
     record
         .outcome()
         .message()
-        .cloned()
         .unwrap_or_else(|| panic!("{name}: no message"))
 }

@@ -1,0 +1,439 @@
+//! The stack's storage: one array of cells, each a registered callback or,
+//! once it has finished, its record.
+//!
+//! A callback and its record never need a cell each: a cell holds the
+//! callback until it finishes, then what the report says of it, in place.
+//! So `N` cells hold a stack of `N` callbacks and the report of its run,
+//! and a record costs no RAM beyond its cell.
+//!
+//! This module owns every move of a cell. A cell that holds a live inline
+//! future (`crate::inline`) is never moved: finishing drops the future where
+//! it lies before the cell changes, and removing finished cells
+//! (`compact`) moves only the cells above the highest live inline future.
+
+use core::time::Duration;
+
+use sync_wrapper::SyncWrapper;
+
+use crate::callback::{Cleanup, Slot};
+use crate::inline::Storage;
+use crate::isolate::Panic;
+use crate::message::{Kept, Texts};
+use crate::report::Source;
+use crate::timer::Clock;
+use crate::{Name, Outcome, Record};
+
+/// The cell is a member of the same stage as the cell below it.
+pub(crate) const JOINED: u8 = 1;
+/// Its callback has been polled (in this run or one given up).
+pub(crate) const STARTED: u8 = 2;
+/// Its callback is stored inline (must not move while pending).
+pub(crate) const INLINE: u8 = 4;
+/// Its callback is boxed.
+pub(crate) const BOXED: u8 = 8;
+
+/// One callback, or its record.
+pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage> {
+    pub(crate) name: Name,
+    pub(crate) state: State<'a, R, C, S>,
+    /// [`JOINED`], [`STARTED`].
+    pub(crate) flags: u8,
+}
+
+pub(crate) enum State<'a, R: Clock, C: ?Sized, S: Storage> {
+    /// Registered, not finished.
+    Pending {
+        /// Reached only through `&mut`: the callbacks need not be `Sync`,
+        /// and the stack, whose records a report reads, still is.
+        slot: SyncWrapper<Slot<'a, C, S>>,
+        /// Its own time budget, if one was set.
+        timeout: R::Timeout,
+        /// When it was first polled (valid once [`STARTED`]): its own
+        /// timeout counts from there.
+        at: R::Stamp,
+    },
+    /// Finished in the last run: its record.
+    Done(Done<R>),
+    /// Finished in a run given up part-way, then forgotten by a later run
+    /// before it could be removed (a live inline future lies above it).
+    Vacant,
+}
+
+/// How a finished callback ended, as its cell keeps it.
+pub(crate) struct Done<R: Clock> {
+    pub(crate) end: End<R::Timeout>,
+    /// Finish order within the run: orders a stage's records.
+    pub(crate) seq: u32,
+    /// How long it ran (with a timer).
+    pub(crate) elapsed: R::Timeout,
+}
+
+/// `B` is a budget as the clock keeps it: nothing without a timer, where no
+/// callback times out.
+pub(crate) enum End<B = ()> {
+    Completed,
+    Failed(Kept),
+    /// Only with `std`, which catches panics.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    Panicked(Kept),
+    /// With a timer: the budget it had.
+    TimedOut(B),
+    Skipped,
+}
+
+impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
+    pub(crate) fn new(name: Name, slot: Slot<'a, C, S>, mut flags: u8, at: R::Stamp) -> Self {
+        if slot.is_inline() {
+            flags |= INLINE;
+        }
+        if slot.is_boxed() {
+            flags |= BOXED;
+        }
+        Cell {
+            name,
+            state: State::Pending {
+                slot: SyncWrapper::new(slot),
+                timeout: R::Timeout::default(),
+                at,
+            },
+            flags,
+        }
+    }
+
+    /// Its name, and its own time budget to set at registration.
+    pub(crate) fn registered(&mut self) -> (&Name, &mut R::Timeout) {
+        match &mut self.state {
+            State::Pending { timeout, .. } => (&self.name, timeout),
+            _ => unreachable!("registered just now"),
+        }
+    }
+
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(self.state, State::Pending { .. })
+    }
+
+    pub(crate) fn is_joined(&self) -> bool {
+        self.flags & JOINED != 0
+    }
+
+    pub(crate) fn is_started(&self) -> bool {
+        self.flags & STARTED != 0
+    }
+
+    /// Whether it holds a live inline future, which must not move.
+    pub(crate) fn is_inline(&self) -> bool {
+        self.flags & INLINE != 0 && self.is_pending()
+    }
+
+    /// Whether it holds a boxed callback.
+    pub(crate) fn is_boxed(&self) -> bool {
+        self.flags & BOXED != 0 && self.is_pending()
+    }
+
+    /// Its callback, while pending.
+    pub(crate) fn slot_mut(&mut self) -> Option<&mut Slot<'a, C, S>> {
+        match &mut self.state {
+            State::Pending { slot, .. } => Some(slot.get_mut()),
+            _ => None,
+        }
+    }
+
+    /// The time past which it is cancelled: its first poll plus its own
+    /// timeout, when it has started and has one.
+    pub(crate) fn deadline(&self) -> Option<Duration> {
+        let State::Pending { timeout, at, .. } = &self.state else {
+            return None;
+        };
+        if !self.is_started() {
+            return None;
+        }
+        Some(R::time_of(*at)?.saturating_add(R::budget_of(*timeout)?))
+    }
+
+    /// When it was first polled, with a timer.
+    pub(crate) fn started_at(&self) -> Option<Duration> {
+        match &self.state {
+            State::Pending { at, .. } if self.is_started() => R::time_of(*at),
+            _ => None,
+        }
+    }
+
+    /// Marks it started at `at`.
+    pub(crate) fn start(&mut self, now: R::Stamp) {
+        self.flags |= STARTED;
+        if let State::Pending { at, .. } = &mut self.state {
+            *at = now;
+        }
+    }
+
+    /// Ends a pending callback: drops its future (a panic in its destructor
+    /// is caught with `std`, and makes a completed callback count as
+    /// panicked) and keeps its record in its place.
+    pub(crate) fn finish(&mut self, end: End<R::Timeout>, seq: u32, now: Option<Duration>) {
+        let State::Pending { slot, at, .. } = &mut self.state else {
+            return;
+        };
+        let started = R::time_of(*at).filter(|_| self.flags & STARTED != 0);
+        // An inline future is dropped where it lies, before the cell
+        // changes; an owned one once it is out. A borrowed one is its
+        // owner's to drop.
+        let dropped = slot.get_mut().clear_inline();
+        let old = core::mem::replace(&mut self.state, State::Vacant);
+        let dropped = dropped.and(match old {
+            State::Pending { slot, .. } => slot.into_inner().release(),
+            _ => Ok(()),
+        });
+        let end = match dropped {
+            Ok(()) => end,
+            Err(panic) => {
+                error!(
+                    "teardown callback {:?} panicked while dropped: {}",
+                    self.name, panic
+                );
+                match end {
+                    End::Completed => panicked(panic),
+                    other => other,
+                }
+            }
+        };
+        let elapsed = started
+            .zip(now)
+            .map(|(started, now)| now.saturating_sub(started));
+        self.state = State::Done(Done {
+            end,
+            seq,
+            elapsed: R::span(elapsed),
+        });
+    }
+}
+
+/// A caught panic's record.
+pub(crate) fn panicked<B>(panic: Panic) -> End<B> {
+    #[cfg(feature = "std")]
+    return End::Panicked(panic);
+    #[cfg(not(feature = "std"))]
+    match panic {}
+}
+
+impl<R: Clock> Done<R> {
+    /// What the report shows of it.
+    pub(crate) fn record<'r>(&'r self, name: &'r Name, texts: &'r Texts<'_>) -> Record<'r> {
+        let outcome = match &self.end {
+            End::Completed => Outcome::Completed,
+            End::Failed(kept) => Outcome::Failed(texts.get(kept)),
+            End::Panicked(kept) => Outcome::Panicked(texts.get(kept)),
+            End::TimedOut(budget) => Outcome::TimedOut {
+                budget: R::budget_of(*budget).unwrap_or_default(),
+            },
+            End::Skipped => Outcome::Skipped,
+        };
+        Record::new(name, outcome, R::budget_of(self.elapsed))
+    }
+}
+
+/// The cells of a stack, and every change of their places.
+pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
+    pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
+    /// Where failure texts are kept (without `alloc`).
+    pub(crate) texts: Texts<'a>,
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'a, N, R, C, S> {
+    pub(crate) const fn new() -> Self {
+        Cells {
+            cells: heapless::Vec::new(),
+            texts: Texts::none(),
+        }
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> {
+    /// Pushes a cell; the caller made room.
+    pub(crate) fn push(&mut self, cell: Cell<'a, R, C, S>) -> &mut Cell<'a, R, C, S> {
+        if self.cells.push(cell).is_err() {
+            unreachable!("room was made before");
+        }
+        self.cells.last_mut().expect("just pushed")
+    }
+
+    /// The lowest cell that may move: every cell above the highest live
+    /// inline future.
+    fn movable_from(&self) -> usize {
+        self.cells
+            .iter()
+            .rposition(Cell::is_inline)
+            .map_or(0, |inline| inline + 1)
+    }
+
+    /// Whether a registration has room, once the finished cells that may
+    /// go are removed.
+    pub(crate) fn is_full(&self) -> bool {
+        self.cells.is_full()
+            && self.cells[self.movable_from()..]
+                .iter()
+                .all(Cell::is_pending)
+    }
+
+    /// Makes room for one more cell, removing finished cells (records of a
+    /// run the caller no longer reads) if that is what it takes.
+    pub(crate) fn make_room(&mut self) -> bool {
+        if !self.cells.is_full() {
+            return true;
+        }
+        self.compact();
+        !self.cells.is_full()
+    }
+
+    /// Removes the finished cells that may move (above every live inline
+    /// future), keeping each stage's cells together.
+    pub(crate) fn compact(&mut self) {
+        let from = self.movable_from();
+        let mut kept = from;
+        // Whether the last cell kept (below the one looked at) belongs to
+        // the stage of the cell looked at.
+        let mut below_in_stage = from > 0;
+        for i in from..self.cells.len() {
+            let joined = self.cells[i].is_joined();
+            // The stage of cell `i` continues from the cell under it.
+            let same_stage = joined && below_in_stage;
+            if self.cells[i].is_pending() {
+                let cell = &mut self.cells[i];
+                if !same_stage {
+                    cell.flags &= !JOINED;
+                }
+                self.cells.swap(kept, i);
+                kept += 1;
+                below_in_stage = true;
+            } else if !joined {
+                // A removed cell that starts a stage: what is kept of the
+                // stage above it joins nothing kept below.
+                below_in_stage = false;
+            }
+        }
+        // Everything from `kept` up is finished and holds no future.
+        self.cells.truncate(kept);
+    }
+
+    /// Forgets the records of the last run, for a new run: removes the
+    /// cells that may move, and empties the others.
+    pub(crate) fn forget_records(&mut self) {
+        self.texts.clear();
+        if self.cells.iter().all(|cell| !cell.is_pending()) {
+            self.cells.clear();
+            return;
+        }
+        self.compact();
+        for cell in self.cells.iter_mut() {
+            if let State::Done(_) = cell.state {
+                cell.state = State::Vacant;
+            }
+        }
+    }
+}
+
+/// Puts the records of a finished stage, `cells[base..end]`, in the order
+/// they finished, top first; emptied cells go to the bottom. `first` is the
+/// number of the first to finish. Nothing in the stage holds a future any
+/// more, so every cell in it may move.
+pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
+    cells: &mut [Cell<'_, R, C, S>],
+    base: usize,
+    end: usize,
+    first: u32,
+) {
+    let place = |cell: &Cell<'_, R, C, S>| match &cell.state {
+        // The first to finish goes on top.
+        State::Done(done) => Some(end - 1 - (done.seq - first) as usize),
+        _ => None,
+    };
+    for i in base..end {
+        // Each swap puts one record where it belongs.
+        while let Some(to) = place(&cells[i]) {
+            if to == i {
+                break;
+            }
+            cells.swap(i, to);
+        }
+    }
+    // The cells moved, and their flags with them: the stage's shape stays
+    // where it was (the first member joins nothing below).
+    for (i, cell) in cells[base..end].iter_mut().enumerate() {
+        if i == 0 {
+            cell.flags &= !JOINED;
+        } else {
+            cell.flags |= JOINED;
+        }
+    }
+}
+
+/// A report reads the records from the cells, top first.
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
+    fn top(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn next_record(&self, mut cursor: usize) -> Option<(Record<'_>, usize)> {
+        while cursor > 0 {
+            cursor -= 1;
+            let cell = &self.cells[cursor];
+            if let State::Done(done) = &cell.state {
+                return Some((done.record(&cell.name, &self.texts), cursor));
+            }
+        }
+        None
+    }
+}
+
+/// The records of a run, taken out of the cells of a stack that holds no
+/// callback any more: they no longer hold anything of the callbacks' type.
+pub(crate) struct Records<const N: usize, R: Clock> {
+    records: heapless::Vec<(Name, Done<R>), N>,
+}
+
+impl<const N: usize, R: Clock> Records<N, R> {
+    /// Takes the records out of `cells`, which keep the rest.
+    pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
+        let mut records = heapless::Vec::new();
+        for cell in cells.cells.iter_mut() {
+            if !matches!(cell.state, State::Done(_)) {
+                continue;
+            }
+            let State::Done(done) = core::mem::replace(&mut cell.state, State::Vacant) else {
+                unreachable!("checked above");
+            };
+            let name = core::mem::replace(&mut cell.name, Name::unnamed(0));
+            // As many records as cells: there is room.
+            let _ = records.push((name, done));
+        }
+        cells.compact();
+        Records { records }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The next record below `cursor`, as a stack's cells give it.
+    pub(crate) fn next_record<'r>(
+        &'r self,
+        cursor: usize,
+        texts: &'r Texts<'_>,
+    ) -> Option<(Record<'r>, usize)> {
+        let at = cursor.checked_sub(1)?;
+        let (name, done) = &self.records[at];
+        Some((done.record(name, texts), at))
+    }
+}
+
+/// A stack dropped with callbacks never run drops them last registered
+/// first, the order `run` would have used; an inline one where it lies.
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
+    fn drop(&mut self) {
+        while let Some(cell) = self.cells.last_mut() {
+            if let Some(slot) = cell.slot_mut() {
+                slot.drop_inline();
+            }
+            self.cells.pop();
+        }
+    }
+}
