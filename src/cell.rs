@@ -207,6 +207,29 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 }
 
+/// How many records ended each way.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct Tally {
+    pub(crate) completed: usize,
+    pub(crate) failed: usize,
+    pub(crate) panicked: usize,
+    pub(crate) timed_out: usize,
+    pub(crate) skipped: usize,
+}
+
+impl Tally {
+    fn add<B>(&mut self, end: &End<B>) {
+        let count = match end {
+            End::Completed => &mut self.completed,
+            End::Failed(_) => &mut self.failed,
+            End::Panicked(_) => &mut self.panicked,
+            End::TimedOut(_) => &mut self.timed_out,
+            End::Skipped => &mut self.skipped,
+        };
+        *count += 1;
+    }
+}
+
 /// A caught panic's record.
 pub(crate) fn panicked<B>(panic: Panic) -> End<B> {
     #[cfg(feature = "std")]
@@ -275,8 +298,16 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     }
 
     /// Makes room for one more cell, removing finished cells (records of a
-    /// run the caller no longer reads) if that is what it takes.
+    /// run the caller no longer reads) if that is what it takes. The first
+    /// registration after a run ends the run's report.
+    ///
+    /// Not generic over the callback, and kept out of line, so that each
+    /// registration site calls it rather than carrying a copy.
+    #[inline(never)]
     pub(crate) fn make_room(&mut self) -> bool {
+        if self.cells.last().is_some_and(|cell| !cell.is_pending()) {
+            self.forget_records();
+        }
         if !self.cells.is_full() {
             return true;
         }
@@ -301,7 +332,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
                 if !same_stage {
                     cell.flags &= !JOINED;
                 }
-                self.cells.swap(kept, i);
+                swap(&mut self.cells, kept, i);
                 kept += 1;
                 below_in_stage = true;
             } else if !joined {
@@ -331,6 +362,18 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     }
 }
 
+/// Swaps two cells through two disjoint borrows,
+/// which compiles to a plain exchange where `<[T]>::swap`, which must allow
+/// for `i == j`, brings in `memmove`.
+fn swap<T>(cells: &mut [T], i: usize, j: usize) {
+    if i == j {
+        return;
+    }
+    let (low, high) = (i.min(j), i.max(j));
+    let (below, above) = cells.split_at_mut(high);
+    core::mem::swap(&mut below[low], &mut above[0]);
+}
+
 /// Puts the records of a finished stage, `cells[base..end]`, in the order
 /// they finished, top first; emptied cells go to the bottom. `first` is the
 /// number of the first to finish. Nothing in the stage holds a future any
@@ -352,7 +395,7 @@ pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
             if to == i {
                 break;
             }
-            cells.swap(i, to);
+            swap(cells, i, to);
         }
     }
     // The cells moved, and their flags with them: the stage's shape stays
@@ -370,6 +413,16 @@ pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
     fn top(&self) -> usize {
         self.cells.len()
+    }
+
+    fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for cell in &self.cells {
+            if let State::Done(done) = &cell.state {
+                tally.add(&done.end);
+            }
+        }
+        tally
     }
 
     fn next_record(&self, mut cursor: usize) -> Option<(Record<'_>, usize)> {
@@ -391,6 +444,14 @@ pub(crate) struct Records<const N: usize, R: Clock> {
 }
 
 impl<const N: usize, R: Clock> Records<N, R> {
+    pub(crate) fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for (_, done) in &self.records {
+            tally.add(&done.end);
+        }
+        tally
+    }
+
     /// Takes the records out of `cells`, which keep the rest.
     pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
         let mut records = heapless::Vec::new();

@@ -317,6 +317,8 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
 
     /// Keeps the text of each failure in `buffer`, without `alloc`; see
     /// [`Teardown::keep_texts`].
+    #[cfg(feature = "texts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "texts")))]
     pub fn keep_texts(self: Pin<&mut Self>, buffer: &'a mut [u8]) -> Pin<&mut Self> {
         let mut this = self;
         this.as_mut().stack().keep_texts(buffer);

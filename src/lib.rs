@@ -206,6 +206,7 @@ mod fmt;
 
 mod callback;
 mod cell;
+mod concurrent;
 #[cfg(feature = "alloc")]
 mod deferred;
 mod error;

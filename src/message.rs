@@ -2,11 +2,12 @@
 //! kept.
 //!
 //! With `alloc`, each failure's whole text is kept in one allocation, made
-//! when the callback fails. Without, the texts go one after another into a
-//! buffer the user gives the stack
-//! ([`Teardown::keep_texts`](crate::Teardown::keep_texts)): its size, not
-//! the stack's capacity, bounds what is kept, and a stack given none keeps
-//! no text (the log line still carries it whole).
+//! when the callback fails. Without, but with the `texts` feature, the
+//! texts go one after another into a buffer the user gives the stack
+//! (`Teardown::keep_texts`): its size, not the stack's capacity, bounds
+//! what is kept, and a stack given none keeps no text. Without either, no
+//! text is kept and none is formatted. The log line always carries it
+//! whole.
 
 use core::fmt;
 
@@ -35,7 +36,7 @@ impl<'r> Message<'r> {
     /// Whether the original text was cut: only without `alloc`, when the
     /// stack's text buffer had no room for all of it. A cut text ends with
     /// `…` if there was room for that; it is empty on a stack given no
-    /// buffer.
+    /// buffer, and always without the `texts` feature.
     #[must_use]
     pub fn is_truncated(&self) -> bool {
         self.truncated
@@ -74,11 +75,44 @@ impl defmt::Format for Message<'_> {
     }
 }
 
+#[cfg(feature = "std")]
+pub(crate) use whole::render;
 #[cfg(feature = "alloc")]
-pub(crate) use whole::{Kept, Texts, render};
+pub(crate) use whole::{Kept, Texts};
 
-#[cfg(not(feature = "alloc"))]
+#[cfg(all(feature = "texts", not(feature = "alloc")))]
 pub(crate) use buffered::{Kept, Texts};
+
+#[cfg(not(feature = "texts"))]
+pub(crate) use untold::{Kept, Texts};
+
+/// Without `texts`: nothing kept, nothing formatted.
+#[cfg(not(feature = "texts"))]
+mod untold {
+    use super::Message;
+    use core::fmt;
+    use core::marker::PhantomData;
+
+    /// What is kept of a text: nothing.
+    pub(crate) type Kept = ();
+
+    pub(crate) struct Texts<'a>(PhantomData<&'a mut [u8]>);
+
+    impl Texts<'_> {
+        pub(crate) const fn none() -> Self {
+            Texts(PhantomData)
+        }
+
+        pub(crate) fn clear(&mut self) {}
+
+        pub(crate) fn keep<E: fmt::Display + ?Sized>(&mut self, _value: &E) -> Kept {}
+
+        /// An empty text, cut.
+        pub(crate) fn get<'r>(&'r self, (): &Kept) -> Message<'r> {
+            Message::new("", true)
+        }
+    }
+}
 
 /// With `alloc`: every text whole, in an allocation of its own.
 #[cfg(feature = "alloc")]
@@ -108,8 +142,8 @@ mod whole {
         pub(crate) fn clear(&mut self) {}
 
         /// Renders `value` with its `Display` implementation, all of it.
-        pub(crate) fn keep(&mut self, value: &dyn fmt::Display) -> Kept {
-            render(value)
+        pub(crate) fn keep<E: fmt::Display + ?Sized>(&mut self, value: &E) -> Kept {
+            render(&value)
         }
 
         pub(crate) fn get<'r>(&'r self, kept: &'r Kept) -> Message<'r> {
@@ -128,7 +162,7 @@ mod whole {
 }
 
 /// Without `alloc`: texts one after another in a buffer the user gave.
-#[cfg(not(feature = "alloc"))]
+#[cfg(all(feature = "texts", not(feature = "alloc")))]
 mod buffered {
     use super::Message;
     use core::fmt::{self, Write as _};
@@ -172,7 +206,7 @@ mod buffered {
 
         /// Renders `value` after the texts kept so far, keeping whole
         /// characters while they fit; a cut text ends with `…` if it fits.
-        pub(crate) fn keep(&mut self, value: &dyn fmt::Display) -> Kept {
+        pub(crate) fn keep<E: fmt::Display + ?Sized>(&mut self, value: &E) -> Kept {
             let start = usize::from(self.used);
             let mut writer = Writer {
                 free: &mut self.buffer[start..],

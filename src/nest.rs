@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::Records;
+use crate::cell::{Records, Tally};
 use crate::fmt::Span;
 use crate::message::Texts;
 use crate::report::Source;
@@ -140,6 +140,10 @@ impl<const N: usize, R: Clock> Source for NestedFailure<'_, N, R> {
 
     fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)> {
         self.records.next_record(cursor, &self.texts)
+    }
+
+    fn tally(&self) -> Tally {
+        self.records.tally()
     }
 }
 

@@ -27,15 +27,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         callback: T,
         store: impl FnOnce(T) -> Slot<'a, C, S>,
     ) -> Result<Registered<'_, R>, Full<T>> {
-        // The first registration after a run ends its report.
-        if self
-            .cells
-            .cells
-            .last()
-            .is_some_and(|cell| !cell.is_pending())
-        {
-            self.cells.forget_records();
-        }
         if !self.cells.make_room() {
             return Err(Full::new(callback, N));
         }

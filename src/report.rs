@@ -3,6 +3,7 @@
 use core::fmt;
 use core::time::Duration;
 
+use crate::cell::Tally;
 #[cfg(feature = "defmt")]
 use crate::fmt::Span;
 use crate::{Message, Name};
@@ -174,6 +175,8 @@ pub(crate) trait Source {
     fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)>;
     /// Where to start: one past the top cell.
     fn top(&self) -> usize;
+    /// How many records ended each way, without reading them one by one.
+    fn tally(&self) -> Tally;
 }
 
 impl<'r> Report<'r> {
@@ -233,49 +236,43 @@ impl<'r> Report<'r> {
     /// How many completed without error.
     #[must_use]
     pub fn completed(&self) -> usize {
-        self.count(|outcome| matches!(outcome, Outcome::Completed))
+        self.source.tally().completed
     }
 
     /// How many returned an error.
     #[must_use]
     pub fn failed(&self) -> usize {
-        self.count(|outcome| matches!(outcome, Outcome::Failed(_)))
+        self.source.tally().failed
     }
 
     /// How many panicked.
     #[must_use]
     pub fn panicked(&self) -> usize {
-        self.count(|outcome| matches!(outcome, Outcome::Panicked(_)))
+        self.source.tally().panicked
     }
 
     /// How many ran past their budget and were cancelled.
     #[must_use]
     pub fn timed_out(&self) -> usize {
-        self.count(|outcome| matches!(outcome, Outcome::TimedOut { .. }))
+        self.source.tally().timed_out
     }
 
     /// How many were skipped because the run's deadline had passed.
     #[must_use]
     pub fn skipped(&self) -> usize {
-        self.count(|outcome| matches!(outcome, Outcome::Skipped))
+        self.source.tally().skipped
     }
 
     /// Whether every recorded callback completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.records().all(|record| record.outcome.is_completed())
+        self.completed() == self.len
     }
 
     /// The callbacks that did not complete, in report order.
     pub fn failures(&self) -> impl Iterator<Item = Record<'r>> + 'r {
         self.records()
             .filter(|record| !record.outcome.is_completed())
-    }
-
-    fn count(&self, which: impl Fn(&Outcome<'_>) -> bool) -> usize {
-        self.records()
-            .filter(|record| which(&record.outcome))
-            .count()
     }
 
     /// The counts of every outcome but completion, with the words both

@@ -8,12 +8,11 @@ use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
 use crate::cell::{Cell, Cells, End, State, panicked};
-use crate::fmt::Span;
+use crate::concurrent::{Driver, Progress, drive_stage};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate;
 use crate::message::Texts;
 use crate::timer::Clock;
-use crate::wake::StageWakers;
 use crate::{NoTimer, Report, Teardown, Timer};
 
 /// The future returned by [`Teardown::run`]: runs the callbacks, last
@@ -59,35 +58,9 @@ pub struct Run<
     /// The overall budget asked for with `within`.
     within: Option<Duration>,
     /// Set on the first poll.
-    begun: Option<Begun>,
-    /// The cells from here up are done with in this run.
-    top: usize,
-    /// How many callbacks finished in this run: numbers them in order.
-    finished: u32,
-    /// The stage running now, once started by this run.
-    stage: Option<Current>,
-    /// A sleep until the earliest deadline of the running members, and the
-    /// deadline it is armed for (`None` once it has fired); re-armed in
-    /// place when that deadline changes.
-    sleep: Option<(Option<Duration>, R::Sleep)>,
-}
-
-#[derive(Clone, Copy)]
-struct Begun {
-    at: Option<Duration>,
-    deadline: Option<Duration>,
-}
-
-/// The stage being run: cells `base..end` of the stack.
-struct Current {
-    base: usize,
-    end: usize,
-    /// Members not finished yet.
-    running: usize,
-    /// The number the first member to finish gets.
-    first: u32,
-    /// Per-member wakers, for stages whose members wake separately.
-    wakers: Option<StageWakers>,
+    begun: bool,
+    /// Where the run is.
+    progress: Progress<R>,
 }
 
 /// The run of a [`LocalTeardown`](crate::LocalTeardown).
@@ -108,11 +81,8 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         Run {
             stack: Some(stack),
             within: None,
-            begun: None,
-            top: 0,
-            finished: 0,
-            stage: None,
-            sleep: None,
+            begun: false,
+            progress: Progress::new(),
         }
     }
 }
@@ -153,31 +123,33 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             .stack
             .as_deref_mut()
             .expect("teardown run polled after it completed");
-        let begun = match this.begun {
-            Some(begun) => begun,
-            None => {
-                let begun = begin(stack, this.within);
-                this.top = stack.cells.cells.len();
-                *this.begun.insert(begun)
-            }
-        };
-        let Teardown { cells, timer, .. } = stack;
+        let progress = &mut this.progress;
+        if !this.begun {
+            this.begun = true;
+            stack.cells.forget_records();
+            stack.elapsed = None;
+            progress.begin(&stack.timer, this.within, stack.cells.cells.len());
+        }
+        let Teardown {
+            cells,
+            timer,
+            stages,
+            ..
+        } = stack;
         let Cells { cells, texts } = cells;
         loop {
-            if this.stage.is_none() {
+            if progress.stage.is_none() {
                 // The highest callback not finished.
-                while this.top > 0 && !cells[this.top - 1].is_pending() {
-                    this.top -= 1;
+                while progress.top > 0 && !cells[progress.top - 1].is_pending() {
+                    progress.top -= 1;
                 }
-                let Some(top) = this.top.checked_sub(1) else {
+                let Some(top) = progress.top.checked_sub(1) else {
                     break;
                 };
-                let alone = !cells[top].is_joined()
-                    && cells.get(top + 1).is_none_or(|above| !above.is_joined());
                 // Without a timer there is nothing to time out: a callback
                 // alone in its stage is started, polled and recorded, with
                 // none of a stage's bookkeeping.
-                if alone && begun.at.is_none() {
+                if !R::TIMED && is_alone(cells, top) {
                     let cell = &mut cells[top];
                     if !cell.is_started() {
                         cell.start(timer.stamp());
@@ -186,211 +158,44 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
                     let Poll::Ready(end) = poll_cell(cell, texts, cx) else {
                         return Poll::Pending;
                     };
-                    cell.finish(end, this.finished, None);
-                    this.finished += 1;
-                    this.top = top;
+                    cell.finish(end, progress.finished, None);
+                    progress.finished += 1;
+                    progress.top = top;
                     continue;
                 }
-                this.stage = Some(Current::around(cells, top, this.finished));
             }
-            let stage = this.stage.as_mut().expect("set above");
-            let now = timer.now();
-            let members = &mut cells[stage.base..stage.end];
-            let finished = &mut this.finished;
-
-            stage.start(members, finished, timer, begun.deadline);
-            stage.poll(members, finished, texts, timer, cx);
-            let earliest = stage.expire(members, finished, now, begun.deadline);
-
-            if stage.running == 0 {
-                let (base, end, first) = (stage.base, stage.end, stage.first);
-                this.stage = None;
-                crate::cell::order_stage(cells, base, end, first);
-                this.top = base;
-                continue;
-            }
-            // Wait for a member's wake, or for the earliest deadline.
-            let Some(deadline) = earliest else {
-                return Poll::Pending;
+            // A stage, or any callback on a stack with a timer. Without a
+            // timer only a stack that opened a stage gets here, through the
+            // pointer `stage()` left: a stack that never does links none of
+            // it.
+            let drive: Driver<'a, R, C, S> = if R::TIMED {
+                drive_stage
+            } else {
+                stages.expect("a stage of several callbacks comes from `stage()`")
             };
-            let left = deadline.saturating_sub(now.unwrap_or_default());
-            let sleep = match &mut this.sleep {
-                Some((armed, sleep)) => {
-                    if *armed != Some(deadline) {
-                        timer.reset(sleep, left);
-                        *armed = Some(deadline);
-                    }
-                    sleep
-                }
-                slot => match timer.sleep(left) {
-                    Some(sleep) => &mut slot.insert((Some(deadline), sleep)).1,
-                    None => return Poll::Pending,
-                },
-            };
-            futures_lite::ready!(Pin::new(sleep).poll(cx));
-            if let Some((armed, _)) = &mut this.sleep {
-                *armed = None;
-            }
+            futures_lite::ready!(drive(progress, cells, texts, timer, cx));
         }
         let end = timer.now();
-        let elapsed = end.zip(begun.at).map(|(end, at)| end.saturating_sub(at));
-        this.sleep = None;
+        let elapsed = end.zip(progress.at).map(|(end, at)| end.saturating_sub(at));
+        progress.sleep = None;
+        let finished = progress.finished as usize;
         let stack = this.stack.take().expect("checked above");
         stack.elapsed = Some(R::span(elapsed));
-        let report = stack.report_of(this.finished as usize);
+        let report = stack.report_of(finished);
         debug!("{}", report);
         Poll::Ready(report)
     }
 }
 
-/// Starts a run: forgets the last run's records and texts, and notes the
-/// time and the deadline.
-fn begin<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage>(
-    stack: &mut Teardown<'_, N, R, C, S>,
-    within: Option<Duration>,
-) -> Begun {
-    stack.cells.forget_records();
-    stack.elapsed = None;
-    let at = stack.timer.now();
-    let deadline = at.zip(within).map(|(at, within)| at.saturating_add(within));
-    Begun { at, deadline }
-}
-
-impl Current {
-    /// The stage of cell `at`, whose members run together.
-    fn around<R: Clock, C: ?Sized, S: Storage>(
-        cells: &[Cell<'_, R, C, S>],
-        at: usize,
-        first: u32,
-    ) -> Self {
-        let mut base = at;
-        while base > 0 && cells[base].is_joined() {
-            base -= 1;
-        }
-        let mut end = at + 1;
-        while end < cells.len() && cells[end].is_joined() {
-            end += 1;
-        }
-        let members = &cells[base..end];
-        let running = members.iter().filter(|c| c.is_pending()).count();
-        // Each member gets its own waker only in a stage that already
-        // allocates (one of its callbacks is boxed): a stage of borrowed or
-        // inline callbacks allocates nothing, and is polled whole on a wake.
-        let owned = members.iter().any(Cell::is_boxed);
-        Current {
-            base,
-            end,
-            running,
-            first,
-            wakers: (running > 1 && owned).then(|| StageWakers::new(members.len())),
-        }
-    }
-
-    /// Starts the members not started yet, top first, each with its budget;
-    /// once the run's deadline has passed, skips them instead.
-    fn start<R: Clock, C: ?Sized, S: Storage>(
-        &mut self,
-        members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
-        timer: &R,
-        deadline: Option<Duration>,
-    ) {
-        let now = timer.now();
-        let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
-        for cell in members.iter_mut().rev() {
-            if cell.is_started() || !cell.is_pending() {
-                continue;
-            }
-            if left.is_some_and(|left| left.is_zero()) {
-                warn!("teardown deadline passed: callback {:?} skipped", cell.name);
-                cell.finish(End::Skipped, *finished, None);
-                *finished += 1;
-                self.running -= 1;
-                continue;
-            }
-            // Only its own timeout goes with it: the run's deadline is this
-            // run's, applied in `expire`, and binds no later run that
-            // resumes it.
-            cell.start(timer.stamp());
-            debug!("running teardown callback {:?}", cell.name);
-        }
-    }
-
-    /// Polls the members that may make progress: with per-member wakers,
-    /// only those woken since their last poll.
-    fn poll<R: Clock, C: ?Sized + Cleanup, S: Storage>(
-        &mut self,
-        members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
-        texts: &mut Texts<'_>,
-        timer: &R,
-        cx: &mut Context<'_>,
-    ) {
-        if let Some(wakers) = &self.wakers {
-            wakers.register(cx);
-        }
-        for (index, cell) in members.iter_mut().enumerate().rev() {
-            if !cell.is_pending() {
-                continue;
-            }
-            let polled = match &self.wakers {
-                None => Some(poll_cell(cell, texts, cx)),
-                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
-            };
-            if let Some(Poll::Ready(end)) = polled {
-                cell.finish(end, *finished, timer.now());
-                *finished += 1;
-                self.running -= 1;
-            }
-        }
-    }
-
-    /// Cancels the members past their own timeout (counted from their first
-    /// poll, in this run or an earlier one given up) or past this run's
-    /// deadline; returns the earliest cutoff of those still running.
-    fn expire<R: Clock, C: ?Sized, S: Storage>(
-        &mut self,
-        members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
-        now: Option<Duration>,
-        run_deadline: Option<Duration>,
-    ) -> Option<Duration> {
-        let now = now?;
-        let mut earliest: Option<Duration> = None;
-        for cell in members.iter_mut().rev() {
-            if !cell.is_pending() || !cell.is_started() {
-                continue;
-            }
-            let deadline = match (cell.deadline(), run_deadline) {
-                (Some(own), Some(run)) => own.min(run),
-                (own, run) => match own.or(run) {
-                    Some(deadline) => deadline,
-                    None => continue,
-                },
-            };
-            if now < deadline {
-                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
-                continue;
-            }
-            let budget = cell
-                .started_at()
-                .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
-            warn!(
-                "teardown callback {:?} timed out after {:?}; cancelled",
-                cell.name,
-                Span(budget)
-            );
-            cell.finish(End::TimedOut(R::span(Some(budget))), *finished, Some(now));
-            *finished += 1;
-            self.running -= 1;
-        }
-        earliest
-    }
+/// Whether cell `at` is a stage of its own: joins nothing below, and
+/// nothing above joins it.
+fn is_alone<R: Clock, C: ?Sized, S: Storage>(cells: &[Cell<'_, R, C, S>], at: usize) -> bool {
+    !cells[at].is_joined() && cells.get(at + 1).is_none_or(|above| !above.is_joined())
 }
 
 /// Polls one pending callback once, turning an error or a panic into how
 /// it ended.
-fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+pub(crate) fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,

@@ -6,10 +6,10 @@ use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup};
 use crate::cell::{Cell, Cells, State};
+use crate::concurrent::Driver;
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::inline::{NoInline, Storage};
-use crate::message::Texts;
 use crate::name::IntoName;
 use crate::register;
 use crate::timer::Clock;
@@ -110,6 +110,9 @@ pub struct Teardown<
     pub(crate) registered: u32,
     /// How long the last run took (with a timer), once one completed.
     pub(crate) elapsed: Option<R::Timeout>,
+    /// What runs a stage of several callbacks, once [`stage`](Self::stage)
+    /// was called.
+    pub(crate) stages: Option<Driver<'a, R, C, S>>,
     pub(crate) timer: R,
 }
 
@@ -340,6 +343,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
             cells: Cells::new(),
             registered: 0,
             elapsed: None,
+            stages: None,
             timer,
         }
     }
@@ -349,8 +353,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         &self.timer
     }
 
-    /// Without `alloc`: keeps the text of each failure (what an error or a
-    /// panic said) in `buffer`, so that the report can show it.
+    /// With the `texts` feature, without `alloc`: keeps the text of each
+    /// failure (what an error or a panic said) in `buffer`, so that the
+    /// report can show it.
     ///
     /// A stack keeps no text unless it is given a buffer, and then as much
     /// as the buffer holds: the texts of a run go one after another, and
@@ -375,8 +380,10 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// let report = futures_lite::future::block_on(teardown.run());
     /// assert_eq!(report.get(0).unwrap().outcome().message().unwrap(), "connection reset");
     /// ```
+    #[cfg(feature = "texts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "texts")))]
     pub fn keep_texts(&mut self, buffer: &'a mut [u8]) -> &mut Self {
-        self.cells.texts = Texts::with_buffer(buffer);
+        self.cells.texts = crate::message::Texts::with_buffer(buffer);
         self
     }
 

@@ -143,6 +143,8 @@ mod clock {
         note = "code generic over the timer bounds it with `teardown_stack::Clock`, which `NoTimer` and every `Timer` implement"
     )]
     pub trait Clock: sealed::Sealed {
+        /// Whether there is a timer.
+        const TIMED: bool;
         /// The sleep future, if there is a timer.
         type Sleep: Future<Output = ()> + Unpin;
         /// An entry's own time budget: `Option<Duration>` with a timer,
@@ -168,6 +170,7 @@ mod clock {
     }
 
     impl<T: Timer> Clock for T {
+        const TIMED: bool = true;
         type Sleep = T::Sleep;
         type Timeout = Option<Duration>;
         type Stamp = Duration;
@@ -202,6 +205,7 @@ mod clock {
     }
 
     impl Clock for NoTimer {
+        const TIMED: bool = false;
         type Sleep = core::future::Pending<()>;
         type Timeout = ();
         type Stamp = ();

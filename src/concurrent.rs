@@ -1,0 +1,268 @@
+//! Running a stage: callbacks that run together, each with its own
+//! isolation and (with a timer) its own deadline. On a stack with a timer
+//! every callback goes through here, as a stage of one, so that it can time
+//! out; without, only the members of a stage of several.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use crate::callback::Cleanup;
+use crate::cell::{Cell, End};
+use crate::fmt::Span;
+use crate::inline::Storage;
+use crate::message::Texts;
+use crate::run::poll_cell;
+use crate::timer::Clock;
+use crate::wake::StageWakers;
+
+/// What drives the stage on top of a run; see [`drive_stage`]. A stack
+/// without a timer keeps one only once it opened a stage, so that a program
+/// that never does links none of this module.
+pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 't, 'x, 'y> fn(
+    &'p mut Progress<R>,
+    &'c mut [Cell<'a, R, C, S>],
+    &'t mut Texts<'a>,
+    &'x R,
+    &mut Context<'y>,
+) -> Poll<()>;
+
+/// Where a run is.
+pub(crate) struct Progress<R: Clock> {
+    /// The cells from here up are done with in this run.
+    pub(crate) top: usize,
+    /// How many callbacks finished in this run: numbers them in order.
+    pub(crate) finished: u32,
+    /// When the run began, with a timer.
+    pub(crate) at: Option<Duration>,
+    /// The run's deadline, from `within`.
+    deadline: Option<Duration>,
+    /// The stage running now, once started by this run.
+    pub(crate) stage: Option<Current>,
+    /// A sleep until the earliest deadline of the running members, and the
+    /// deadline it is armed for (`None` once it has fired); re-armed in
+    /// place when that deadline changes.
+    pub(crate) sleep: Option<(Option<Duration>, R::Sleep)>,
+}
+
+impl<R: Clock> Progress<R> {
+    pub(crate) const fn new() -> Self {
+        Progress {
+            top: 0,
+            finished: 0,
+            at: None,
+            deadline: None,
+            stage: None,
+            sleep: None,
+        }
+    }
+
+    /// Notes the start of a run over `cells` cells, bounded by `within`.
+    pub(crate) fn begin(&mut self, timer: &R, within: Option<Duration>, cells: usize) {
+        self.top = cells;
+        self.at = timer.now();
+        self.deadline = self
+            .at
+            .zip(within)
+            .map(|(at, within)| at.saturating_add(within));
+    }
+}
+
+/// The stage being run: cells `base..end` of the stack.
+pub(crate) struct Current {
+    base: usize,
+    end: usize,
+    /// Members not finished yet.
+    running: usize,
+    /// The number the first member to finish gets.
+    first: u32,
+    /// Per-member wakers, for stages whose members wake separately.
+    wakers: Option<StageWakers>,
+}
+
+/// Runs the stage of the highest pending cell (below `progress.top`) until
+/// it completes (`Ready`) or must wait.
+pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    progress: &mut Progress<R>,
+    cells: &mut [Cell<'a, R, C, S>],
+    texts: &mut Texts<'a>,
+    timer: &R,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    loop {
+        let stage = match &mut progress.stage {
+            Some(stage) => stage,
+            slot => slot.insert(Current::around(cells, progress.top - 1, progress.finished)),
+        };
+        let now = timer.now();
+        let members = &mut cells[stage.base..stage.end];
+        let finished = &mut progress.finished;
+
+        stage.start(members, finished, timer, progress.deadline);
+        stage.poll(members, finished, texts, timer, cx);
+        let earliest = stage.expire(members, finished, now, progress.deadline);
+
+        if stage.running == 0 {
+            let (base, end, first) = (stage.base, stage.end, stage.first);
+            progress.stage = None;
+            crate::cell::order_stage(cells, base, end, first);
+            progress.top = base;
+            return Poll::Ready(());
+        }
+        // Wait for a member's wake, or for the earliest deadline.
+        let Some(deadline) = earliest else {
+            return Poll::Pending;
+        };
+        let left = deadline.saturating_sub(now.unwrap_or_default());
+        let sleep = match &mut progress.sleep {
+            Some((armed, sleep)) => {
+                if *armed != Some(deadline) {
+                    timer.reset(sleep, left);
+                    *armed = Some(deadline);
+                }
+                sleep
+            }
+            slot => match timer.sleep(left) {
+                Some(sleep) => &mut slot.insert((Some(deadline), sleep)).1,
+                None => return Poll::Pending,
+            },
+        };
+        futures_lite::ready!(Pin::new(sleep).poll(cx));
+        if let Some((armed, _)) = &mut progress.sleep {
+            *armed = None;
+        }
+    }
+}
+
+impl Current {
+    /// The stage of cell `at`, whose members run together.
+    fn around<R: Clock, C: ?Sized, S: Storage>(
+        cells: &[Cell<'_, R, C, S>],
+        at: usize,
+        first: u32,
+    ) -> Self {
+        let mut base = at;
+        while base > 0 && cells[base].is_joined() {
+            base -= 1;
+        }
+        let mut end = at + 1;
+        while end < cells.len() && cells[end].is_joined() {
+            end += 1;
+        }
+        let members = &cells[base..end];
+        let running = members.iter().filter(|c| c.is_pending()).count();
+        // Each member gets its own waker only in a stage that already
+        // allocates (one of its callbacks is boxed): a stage of borrowed or
+        // inline callbacks allocates nothing, and is polled whole on a wake.
+        let owned = members.iter().any(Cell::is_boxed);
+        Current {
+            base,
+            end,
+            running,
+            first,
+            wakers: (running > 1 && owned).then(|| StageWakers::new(members.len())),
+        }
+    }
+
+    /// Starts the members not started yet, top first, each with its budget;
+    /// once the run's deadline has passed, skips them instead.
+    fn start<R: Clock, C: ?Sized, S: Storage>(
+        &mut self,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
+        timer: &R,
+        deadline: Option<Duration>,
+    ) {
+        let now = timer.now();
+        let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
+        for cell in members.iter_mut().rev() {
+            if cell.is_started() || !cell.is_pending() {
+                continue;
+            }
+            if left.is_some_and(|left| left.is_zero()) {
+                warn!("teardown deadline passed: callback {:?} skipped", cell.name);
+                cell.finish(End::Skipped, *finished, None);
+                *finished += 1;
+                self.running -= 1;
+                continue;
+            }
+            // Only its own timeout goes with it: the run's deadline is this
+            // run's, applied in `expire`, and binds no later run that
+            // resumes it.
+            cell.start(timer.stamp());
+            debug!("running teardown callback {:?}", cell.name);
+        }
+    }
+
+    /// Polls the members that may make progress: with per-member wakers,
+    /// only those woken since their last poll.
+    fn poll<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+        &mut self,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
+        texts: &mut Texts<'_>,
+        timer: &R,
+        cx: &mut Context<'_>,
+    ) {
+        if let Some(wakers) = &self.wakers {
+            wakers.register(cx);
+        }
+        for (index, cell) in members.iter_mut().enumerate().rev() {
+            if !cell.is_pending() {
+                continue;
+            }
+            let polled = match &self.wakers {
+                None => Some(poll_cell(cell, texts, cx)),
+                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
+            };
+            if let Some(Poll::Ready(end)) = polled {
+                cell.finish(end, *finished, timer.now());
+                *finished += 1;
+                self.running -= 1;
+            }
+        }
+    }
+
+    /// Cancels the members past their own timeout (counted from their first
+    /// poll, in this run or an earlier one given up) or past this run's
+    /// deadline; returns the earliest cutoff of those still running.
+    fn expire<R: Clock, C: ?Sized, S: Storage>(
+        &mut self,
+        members: &mut [Cell<'_, R, C, S>],
+        finished: &mut u32,
+        now: Option<Duration>,
+        run_deadline: Option<Duration>,
+    ) -> Option<Duration> {
+        let now = now?;
+        let mut earliest: Option<Duration> = None;
+        for cell in members.iter_mut().rev() {
+            if !cell.is_pending() || !cell.is_started() {
+                continue;
+            }
+            let deadline = match (cell.deadline(), run_deadline) {
+                (Some(own), Some(run)) => own.min(run),
+                (own, run) => match own.or(run) {
+                    Some(deadline) => deadline,
+                    None => continue,
+                },
+            };
+            if now < deadline {
+                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
+                continue;
+            }
+            let budget = cell
+                .started_at()
+                .map_or(Duration::ZERO, |at| deadline.saturating_sub(at));
+            warn!(
+                "teardown callback {:?} timed out after {:?}; cancelled",
+                cell.name,
+                Span(budget)
+            );
+            cell.finish(End::TimedOut(R::span(Some(budget))), *finished, Some(now));
+            *finished += 1;
+            self.running -= 1;
+        }
+        earliest
+    }
+}
