@@ -259,6 +259,11 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
+    /// Removes finished cells from between pending ones. Only a stage of
+    /// several callbacks, given up part-way, leaves such holes: the stack
+    /// gets this when it opens a stage, and a program that never does links
+    /// none of it.
+    pub(crate) holes: Option<fn(&mut Self)>,
 }
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'a, N, R, C, S> {
@@ -266,6 +271,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
         Cells {
             cells: heapless::Vec::new(),
             texts: Texts::none(),
+            holes: None,
         }
     }
 }
@@ -316,8 +322,19 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     }
 
     /// Removes the finished cells that may move (above every live inline
-    /// future), keeping each stage's cells together.
+    /// future): those on top, and any holes a stage left.
     pub(crate) fn compact(&mut self) {
+        while self.cells.last().is_some_and(|cell| !cell.is_pending()) {
+            self.cells.pop();
+        }
+        if let Some(remove_holes) = self.holes {
+            remove_holes(self);
+        }
+    }
+
+    /// Removes the finished cells that may move from between pending ones,
+    /// keeping each stage's cells together.
+    pub(crate) fn remove_holes(&mut self) {
         let from = self.movable_from();
         let mut kept = from;
         // Whether the last cell kept (below the one looked at) belongs to
@@ -349,11 +366,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// cells that may move, and empties the others.
     pub(crate) fn forget_records(&mut self) {
         self.texts.clear();
-        if self.cells.iter().all(|cell| !cell.is_pending()) {
-            self.cells.clear();
+        self.compact();
+        if self.holes.is_none() {
+            // No stage: every finished cell was on top.
             return;
         }
-        self.compact();
         for cell in self.cells.iter_mut() {
             if let State::Done(_) = cell.state {
                 cell.state = State::Vacant;

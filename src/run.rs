@@ -136,7 +136,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             stages,
             ..
         } = stack;
-        let Cells { cells, texts } = cells;
+        let Cells { cells, texts, .. } = cells;
         loop {
             if progress.stage.is_none() {
                 // The highest callback not finished.

@@ -76,6 +76,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
 {
     pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>) -> Self {
         stack.stages = Some(crate::concurrent::drive_stage);
+        stack.cells.holes = Some(crate::cell::Cells::remove_holes);
         Stage { stack, members: 0 }
     }
 
