@@ -207,26 +207,25 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 }
 
-/// How many records ended each way.
-#[derive(Clone, Copy, Default, Debug)]
-pub(crate) struct Tally {
-    pub(crate) completed: usize,
-    pub(crate) failed: usize,
-    pub(crate) panicked: usize,
-    pub(crate) timed_out: usize,
-    pub(crate) skipped: usize,
+/// How a record ended, without what it says: what a report counts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Completed,
+    Failed,
+    Panicked,
+    TimedOut,
+    Skipped,
 }
 
-impl Tally {
-    fn add<B>(&mut self, end: &End<B>) {
-        let count = match end {
-            End::Completed => &mut self.completed,
-            End::Failed(_) => &mut self.failed,
-            End::Panicked(_) => &mut self.panicked,
-            End::TimedOut(_) => &mut self.timed_out,
-            End::Skipped => &mut self.skipped,
-        };
-        *count += 1;
+impl<B> End<B> {
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            End::Completed => Kind::Completed,
+            End::Failed(_) => Kind::Failed,
+            End::Panicked(_) => Kind::Panicked,
+            End::TimedOut(_) => Kind::TimedOut,
+            End::Skipped => Kind::Skipped,
+        }
     }
 }
 
@@ -264,6 +263,9 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     /// gets this when it opens a stage, and a program that never does links
     /// none of it.
     pub(crate) holes: Option<fn(&mut Self)>,
+    /// A run began since the records were last forgotten: some cells may
+    /// hold records.
+    pub(crate) recorded: bool,
 }
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'a, N, R, C, S> {
@@ -272,6 +274,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
             cells: heapless::Vec::new(),
             texts: Texts::none(),
             holes: None,
+            recorded: false,
         }
     }
 }
@@ -311,13 +314,10 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// registration site calls it rather than carrying a copy.
     #[inline(never)]
     pub(crate) fn make_room(&mut self) -> bool {
-        if self.cells.last().is_some_and(|cell| !cell.is_pending()) {
-            self.forget_records();
+        self.forget_records();
+        if self.cells.is_full() {
+            self.compact();
         }
-        if !self.cells.is_full() {
-            return true;
-        }
-        self.compact();
         !self.cells.is_full()
     }
 
@@ -365,6 +365,10 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// Forgets the records of the last run, for a new run: removes the
     /// cells that may move, and empties the others.
     pub(crate) fn forget_records(&mut self) {
+        if !self.recorded {
+            return;
+        }
+        self.recorded = false;
         self.texts.clear();
         self.compact();
         if self.holes.is_none() {
@@ -432,14 +436,11 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R,
         self.cells.len()
     }
 
-    fn tally(&self) -> Tally {
-        let mut tally = Tally::default();
-        for cell in &self.cells {
-            if let State::Done(done) = &cell.state {
-                tally.add(&done.end);
-            }
-        }
-        tally
+    fn count(&self, kind: Kind) -> usize {
+        self.cells
+            .iter()
+            .filter(|cell| matches!(&cell.state, State::Done(done) if done.end.kind() == kind))
+            .count()
     }
 
     fn next_record(&self, mut cursor: usize) -> Option<(Record<'_>, usize)> {
@@ -461,12 +462,11 @@ pub(crate) struct Records<const N: usize, R: Clock> {
 }
 
 impl<const N: usize, R: Clock> Records<N, R> {
-    pub(crate) fn tally(&self) -> Tally {
-        let mut tally = Tally::default();
-        for (_, done) in &self.records {
-            tally.add(&done.end);
-        }
-        tally
+    pub(crate) fn count(&self, kind: Kind) -> usize {
+        self.records
+            .iter()
+            .filter(|(_, done)| done.end.kind() == kind)
+            .count()
     }
 
     /// Takes the records out of `cells`, which keep the rest.

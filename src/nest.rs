@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::{Records, Tally};
+use crate::cell::{Kind, Records};
 use crate::fmt::Span;
 use crate::message::Texts;
 use crate::report::Source;
@@ -142,8 +142,8 @@ impl<const N: usize, R: Clock> Source for NestedFailure<'_, N, R> {
         self.records.next_record(cursor, &self.texts)
     }
 
-    fn tally(&self) -> Tally {
-        self.records.tally()
+    fn count(&self, kind: Kind) -> usize {
+        self.records.count(kind)
     }
 }
 

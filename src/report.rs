@@ -3,7 +3,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::cell::Tally;
+use crate::cell::Kind;
 #[cfg(feature = "defmt")]
 use crate::fmt::Span;
 use crate::{Message, Name};
@@ -175,8 +175,8 @@ pub(crate) trait Source {
     fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)>;
     /// Where to start: one past the top cell.
     fn top(&self) -> usize;
-    /// How many records ended each way, without reading them one by one.
-    fn tally(&self) -> Tally;
+    /// How many records ended `kind`'s way, without making them.
+    fn count(&self, kind: Kind) -> usize;
 }
 
 impl<'r> Report<'r> {
@@ -236,31 +236,31 @@ impl<'r> Report<'r> {
     /// How many completed without error.
     #[must_use]
     pub fn completed(&self) -> usize {
-        self.source.tally().completed
+        self.source.count(Kind::Completed)
     }
 
     /// How many returned an error.
     #[must_use]
     pub fn failed(&self) -> usize {
-        self.source.tally().failed
+        self.source.count(Kind::Failed)
     }
 
     /// How many panicked.
     #[must_use]
     pub fn panicked(&self) -> usize {
-        self.source.tally().panicked
+        self.source.count(Kind::Panicked)
     }
 
     /// How many ran past their budget and were cancelled.
     #[must_use]
     pub fn timed_out(&self) -> usize {
-        self.source.tally().timed_out
+        self.source.count(Kind::TimedOut)
     }
 
     /// How many were skipped because the run's deadline had passed.
     #[must_use]
     pub fn skipped(&self) -> usize {
-        self.source.tally().skipped
+        self.source.count(Kind::Skipped)
     }
 
     /// Whether every recorded callback completed without error.

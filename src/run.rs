@@ -127,6 +127,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         if !this.begun {
             this.begun = true;
             stack.cells.forget_records();
+            stack.cells.recorded = true;
             stack.elapsed = None;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }

@@ -38,6 +38,9 @@ pub struct Model {
     /// it can, unless a live inline future lies above them: removing them
     /// would move it (see [`Model::stuck`]).
     pub held: Vec<Entry>,
+    /// A run began since the last registration: the next registration ends
+    /// its report, removing the finished cells that may go.
+    pub recorded: bool,
 }
 
 /// Whether a behaviour can be pending at all (it then can time out with a
@@ -89,18 +92,19 @@ impl Model {
 
     /// A run starts: it removes the finished cells it may.
     pub fn start_run(&mut self) {
-        self.compact();
+        if self.recorded {
+            self.compact();
+        }
+        self.recorded = true;
     }
 
-    /// A registration succeeded. The first after a run (the top cell is a
-    /// finished one) ends the run's report and removes the finished cells
-    /// that may go; on a stack whose cells were all taken, so does making
-    /// room.
+    /// A registration succeeded. The first after a run began ends the
+    /// run's report and removes the finished cells that may go; on a stack
+    /// whose cells were all taken, so does making room.
     pub fn push(&mut self, entry: Entry) {
-        let top_pending = self.pending.iter().map(|e| e.id).max();
-        let top_held = self.held.iter().map(|e| e.id).max();
-        let top_finished = top_held > top_pending;
-        if top_finished || self.pending.len() + self.held.len() == CAPACITY {
+        if std::mem::take(&mut self.recorded)
+            || self.pending.len() + self.held.len() == CAPACITY
+        {
             self.compact();
         }
         assert!(
