@@ -169,21 +169,51 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// Ends a pending callback: drops its future (a panic in its destructor
     /// is caught with `std`, and makes a completed callback count as
     /// panicked) and keeps its record in its place.
+    #[inline]
     pub(crate) fn finish(&mut self, end: End<R::Timeout>, seq: u32, now: Option<Duration>) {
-        let State::Pending { slot, at, .. } = &mut self.state else {
+        let State::Pending { at, .. } = &self.state else {
             return;
         };
-        let started = R::time_of(*at).filter(|_| self.flags & STARTED != 0);
-        // An inline future is dropped where it lies, before the cell
-        // changes; an owned one once it is out. A borrowed one is its
-        // owner's to drop.
+        let elapsed = R::time_of(*at)
+            .filter(|_| self.flags & STARTED != 0)
+            .zip(now)
+            .map(|(started, now)| now.saturating_sub(started));
+        // A borrowed callback is its owner's to drop: nothing to let go.
+        let end = if self.flags & (INLINE | BOXED) == 0 {
+            end
+        } else {
+            self.let_go(end)
+        };
+        let done = State::Done(Done {
+            end,
+            seq,
+            elapsed: R::span(elapsed),
+        });
+        let old = core::mem::replace(&mut self.state, done);
+        if self.flags & (INLINE | BOXED) == 0 {
+            // A borrow: dropping it would do nothing, and skipping the drop
+            // glue keeps the common path short.
+            core::mem::forget(old);
+        }
+    }
+
+    /// Drops an owned callback: an inline future where it lies, before the
+    /// cell changes; a boxed one once it is out. A panic in its destructor
+    /// is caught with `std`, and makes a completed callback count as
+    /// panicked.
+    #[cold]
+    #[inline(never)]
+    fn let_go(&mut self, end: End<R::Timeout>) -> End<R::Timeout> {
+        let State::Pending { slot, .. } = &mut self.state else {
+            return end;
+        };
         let dropped = slot.get_mut().clear_inline();
         let old = core::mem::replace(&mut self.state, State::Vacant);
         let dropped = dropped.and(match old {
             State::Pending { slot, .. } => slot.into_inner().release(),
             _ => Ok(()),
         });
-        let end = match dropped {
+        match dropped {
             Ok(()) => end,
             Err(panic) => {
                 error!(
@@ -195,15 +225,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
                     other => other,
                 }
             }
-        };
-        let elapsed = started
-            .zip(now)
-            .map(|(started, now)| now.saturating_sub(started));
-        self.state = State::Done(Done {
-            end,
-            seq,
-            elapsed: R::span(elapsed),
-        });
+        }
     }
 }
 
@@ -254,27 +276,30 @@ impl<R: Clock> Done<R> {
 }
 
 /// The cells of a stack, and every change of their places.
+///
+/// `repr(C)`, the buffer last: see [`Teardown`](crate::Teardown)'s fields.
+#[repr(C)]
 pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
-    pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
-    /// Where failure texts are kept (without `alloc`).
-    pub(crate) texts: Texts<'a>,
     /// Removes finished cells from between pending ones. Only a stage of
     /// several callbacks, given up part-way, leaves such holes: the stack
     /// gets this when it opens a stage, and a program that never does links
     /// none of it.
     pub(crate) holes: Option<fn(&mut Self)>,
+    /// Where failure texts are kept (without `alloc`).
+    pub(crate) texts: Texts<'a>,
     /// A run began since the records were last forgotten: some cells may
     /// hold records.
     pub(crate) recorded: bool,
+    pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
 }
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'a, N, R, C, S> {
     pub(crate) const fn new() -> Self {
         Cells {
-            cells: heapless::Vec::new(),
-            texts: Texts::none(),
             holes: None,
+            texts: Texts::none(),
             recorded: false,
+            cells: heapless::Vec::new(),
         }
     }
 }
@@ -314,8 +339,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// registration site calls it rather than carrying a copy.
     #[inline(never)]
     pub(crate) fn make_room(&mut self) -> bool {
-        self.forget_records();
-        if self.cells.is_full() {
+        if self.recorded || self.cells.is_full() {
+            self.forget_records();
             self.compact();
         }
         !self.cells.is_full()

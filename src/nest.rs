@@ -105,7 +105,7 @@ fn nested<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a>(
     Err(NestedFailure {
         records: Records::take(&mut stack.cells),
         texts: core::mem::replace(&mut stack.cells.texts, Texts::none()),
-        elapsed: stack.elapsed.and_then(R::budget_of),
+        elapsed: R::budget_of(stack.elapsed),
     })
 }
 

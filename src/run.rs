@@ -128,7 +128,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             this.begun = true;
             stack.cells.forget_records();
             stack.cells.recorded = true;
-            stack.elapsed = None;
+            stack.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }
         let Teardown {
@@ -181,7 +181,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         progress.sleep = None;
         let finished = progress.finished as usize;
         let stack = this.stack.take().expect("checked above");
-        stack.elapsed = Some(R::span(elapsed));
+        stack.elapsed = R::span(elapsed);
         let report = stack.report_of(finished);
         debug!("{}", report);
         Poll::Ready(report)

@@ -94,6 +94,7 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 /// assert_eq!(order, ["server", "db"]);
 /// assert_eq!(report.failed(), 1);
 /// ```
+#[repr(C)]
 pub struct Teardown<
     'a,
     const N: usize,
@@ -103,17 +104,22 @@ pub struct Teardown<
 > where
     C: ?Sized + Cleanup,
 {
-    /// The callbacks, and the records of the last run in the cells they
-    /// left: `run()` resolves to a view of them.
-    pub(crate) cells: Cells<'a, N, R, C, S>,
-    /// How many callbacks were ever registered: numbers unnamed callbacks.
-    pub(crate) registered: u32,
-    /// How long the last run took (with a timer), once one completed.
-    pub(crate) elapsed: Option<R::Timeout>,
+    // In declaration order (`repr(C)`), the cells' buffer last: nothing that
+    // is zeroed on creation lies after it, so creating a stack stores its
+    // few header words and never clears the buffer (which LLVM would do,
+    // merging the zero stores on both sides of an uninitialised gap into one
+    // `memset` of the whole).
     /// What runs a stage of several callbacks, once [`stage`](Self::stage)
     /// was called.
     pub(crate) stages: Option<Driver<'a, R, C, S>>,
+    /// How many callbacks were ever registered: numbers unnamed callbacks.
+    pub(crate) registered: u32,
+    /// How long the last run took (with a timer).
+    pub(crate) elapsed: R::Timeout,
     pub(crate) timer: R,
+    /// The callbacks, and the records of the last run in the cells they
+    /// left: `run()` resolves to a view of them.
+    pub(crate) cells: Cells<'a, N, R, C, S>,
 }
 
 /// A stack that also holds callbacks that are not `Send`, for local
@@ -340,11 +346,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// [`InlineTeardown`](crate::InlineTeardown).
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
-            cells: Cells::new(),
-            registered: 0,
-            elapsed: None,
             stages: None,
+            registered: 0,
+            elapsed: R::NO_SPAN,
             timer,
+            cells: Cells::new(),
         }
     }
 
@@ -466,7 +472,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
 
     /// The report of the last run, which recorded `len` callbacks.
     pub(crate) fn report_of(&self, len: usize) -> Report<'_> {
-        let elapsed = self.elapsed.and_then(R::budget_of);
+        let elapsed = R::budget_of(self.elapsed);
         Report::new(&self.cells, len, elapsed)
     }
 }

@@ -165,12 +165,15 @@ mod clock {
         fn budget_of(timeout: Self::Timeout) -> Option<Duration>;
         /// A span of time as an entry keeps it: nothing without a timer.
         fn span(span: Option<Duration>) -> Self::Timeout;
+        /// No span (no timeout, no time taken).
+        const NO_SPAN: Self::Timeout;
         /// Re-arms a sleep this clock made.
         fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
 
     impl<T: Timer> Clock for T {
         const TIMED: bool = true;
+        const NO_SPAN: Option<Duration> = None;
         type Sleep = T::Sleep;
         type Timeout = Option<Duration>;
         type Stamp = Duration;
@@ -206,6 +209,7 @@ mod clock {
 
     impl Clock for NoTimer {
         const TIMED: bool = false;
+        const NO_SPAN: () = ();
         type Sleep = core::future::Pending<()>;
         type Timeout = ();
         type Stamp = ();

@@ -102,9 +102,7 @@ impl Model {
     /// run's report and removes the finished cells that may go; on a stack
     /// whose cells were all taken, so does making room.
     pub fn push(&mut self, entry: Entry) {
-        if std::mem::take(&mut self.recorded)
-            || self.pending.len() + self.held.len() == CAPACITY
-        {
+        if std::mem::take(&mut self.recorded) || self.pending.len() + self.held.len() == CAPACITY {
             self.compact();
         }
         assert!(
