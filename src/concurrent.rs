@@ -58,6 +58,18 @@ impl<R: Clock> Progress<R> {
         }
     }
 
+    /// Moves `top` down to just above the highest pending cell; `false`
+    /// when none is left.
+    pub(crate) fn next_pending<C: ?Sized, S: Storage>(
+        &mut self,
+        cells: &[Cell<'_, R, C, S>],
+    ) -> bool {
+        while self.top > 0 && !cells[self.top - 1].is_pending() {
+            self.top -= 1;
+        }
+        self.top > 0
+    }
+
     /// Notes the start of a run over `cells` cells, bounded by `within`.
     pub(crate) fn begin(&mut self, timer: &R, within: Option<Duration>, cells: usize) {
         self.top = cells;

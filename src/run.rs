@@ -140,29 +140,17 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         let Cells { cells, texts, .. } = cells;
         loop {
             if progress.stage.is_none() {
-                // The highest callback not finished.
-                while progress.top > 0 && !cells[progress.top - 1].is_pending() {
-                    progress.top -= 1;
-                }
-                let Some(top) = progress.top.checked_sub(1) else {
-                    break;
-                };
-                // Without a timer there is nothing to time out: a callback
-                // alone in its stage is started, polled and recorded, with
-                // none of a stage's bookkeeping.
-                if !R::TIMED && is_alone(cells, top) {
-                    let cell = &mut cells[top];
-                    if !cell.is_started() {
-                        cell.start(timer.stamp());
-                        debug!("running teardown callback {:?}", cell.name);
+                // Without a timer there is nothing to time out: the
+                // callbacks alone in their stages run one after another,
+                // with none of a stage's bookkeeping.
+                if !R::TIMED {
+                    match run_alone(progress, cells, texts, timer, cx) {
+                        Alone::Done => break,
+                        Alone::Pending => return Poll::Pending,
+                        Alone::Stage => {}
                     }
-                    let Poll::Ready(end) = poll_cell(cell, texts, cx) else {
-                        return Poll::Pending;
-                    };
-                    cell.finish(end, progress.finished, None);
-                    progress.finished += 1;
-                    progress.top = top;
-                    continue;
+                } else if !progress.next_pending(cells) {
+                    break;
                 }
             }
             // A stage, or any callback on a stack with a timer. Without a
@@ -188,10 +176,92 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
     }
 }
 
+/// Where [`run_alone`] stopped.
+enum Alone {
+    /// Every callback has finished.
+    Done,
+    /// The callback on top is pending.
+    Pending,
+    /// The callback on top is a member of a stage of several.
+    Stage,
+}
+
+/// Runs the callbacks that are stages of their own, from the top down,
+/// until one is pending, one belongs to a larger stage, or none is left.
+///
+/// With `std`, the whole batch runs under one `catch_unwind`, not one per
+/// callback: a panic can only come from the callback being polled (the one
+/// below `progress.top`), which is then recorded as panicked, and the batch
+/// goes on under a new one.
+fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    progress: &mut Progress<R>,
+    cells: &mut [Cell<'_, R, C, S>],
+    texts: &mut Texts<'_>,
+    timer: &R,
+    cx: &mut Context<'_>,
+) -> Alone {
+    loop {
+        let batch = isolate::catch(|| {
+            loop {
+                if !progress.next_pending(cells) {
+                    return Alone::Done;
+                }
+                let top = progress.top - 1;
+                if !is_alone(cells, top) {
+                    return Alone::Stage;
+                }
+                let cell = &mut cells[top];
+                if !cell.is_started() {
+                    cell.start(timer.stamp());
+                    debug!("running teardown callback {:?}", cell.name);
+                }
+                let Poll::Ready(end) = poll_uncaught(cell, texts, cx) else {
+                    return Alone::Pending;
+                };
+                cell.finish(end, progress.finished, None);
+                progress.finished += 1;
+                progress.top = top;
+            }
+        });
+        match batch {
+            Ok(stopped) => return stopped,
+            Err(panic) => {
+                let cell = &mut cells[progress.top - 1];
+                error!("teardown callback {:?} panicked: {}", cell.name, panic);
+                cell.finish(panicked(panic), progress.finished, None);
+                progress.finished += 1;
+                progress.top -= 1;
+            }
+        }
+    }
+}
+
 /// Whether cell `at` is a stage of its own: joins nothing below, and
 /// nothing above joins it.
 fn is_alone<R: Clock, C: ?Sized, S: Storage>(cells: &[Cell<'_, R, C, S>], at: usize) -> bool {
     !cells[at].is_joined() && cells.get(at + 1).is_none_or(|above| !above.is_joined())
+}
+
+/// Polls one pending callback once, turning an error into how it ended; a
+/// panic goes through (the caller catches it).
+fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    cell: &mut Cell<'_, R, C, S>,
+    texts: &mut Texts<'_>,
+    cx: &mut Context<'_>,
+) -> Poll<End<R::Timeout>> {
+    let Cell { name, state, .. } = cell;
+    let State::Pending { slot, .. } = state else {
+        unreachable!("only pending callbacks are polled");
+    };
+    let Some(future) = slot.get_mut().as_mut() else {
+        unreachable!("a pending callback has its future");
+    };
+    let mut failure = Failure::new(name, texts);
+    futures_lite::ready!(future.poll_cleanup(cx, &mut failure));
+    Poll::Ready(match failure.into_kept() {
+        None => End::Completed,
+        Some(kept) => End::Failed(kept),
+    })
 }
 
 /// Polls one pending callback once, turning an error or a panic into how
