@@ -128,16 +128,19 @@
 //!
 //! # Unsafe code
 //!
-//! The crate denies `unsafe` code (`#![deny(unsafe_code)]`) except in one
-//! private module, `inline`, which stores and pins the futures of an
-//! [`InlineTeardown`]: every `unsafe` block there states why it is sound, and
-//! the test suite runs under Miri. Everything else is safe code.
+//! The crate denies `unsafe` code (`#![deny(unsafe_code)]`) except in two
+//! private modules: `inline`, which stores and pins the futures of an
+//! [`InlineTeardown`], and `boxed` (with `alloc`), which builds a stack in
+//! place on the heap ([`Teardown::boxed`]). Every `unsafe` block there
+//! states why it is sound, and the test suite runs under Miri. Everything
+//! else is safe code.
 //!
 //! # `Send` or not
 //!
 //! [`Teardown`] holds `Send` callbacks and is `Send`; [`LocalTeardown`] holds
-//! any callback and is not. Neither is `Sync`: a run polls the callbacks
-//! through `&mut`, so they need not be.
+//! any callback and is not. Both are `Sync` whatever their callbacks: a run
+//! polls the callbacks through `&mut` only, so a shared stack shares its
+//! names and records, and a [`Report`] can cross threads.
 //!
 //! ```compile_fail
 //! use std::rc::Rc;
@@ -204,6 +207,10 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
+// In-place heap constructors: the crate's other `unsafe` code.
+#[cfg(feature = "alloc")]
+#[allow(unsafe_code)]
+mod boxed;
 mod callback;
 mod cell;
 mod concurrent;

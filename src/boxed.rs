@@ -1,0 +1,137 @@
+//! Stacks built in place on the heap, for capacities too large to pass
+//! through the caller's stack.
+//!
+//! `Box::new(Teardown::<100_000>::new())` builds the stack (megabytes of
+//! cells) as a value first, and a debug build keeps that value on the
+//! caller's stack before moving it: it overflows a thread's stack long
+//! before the heap runs short. The constructors here allocate first and
+//! then write the stack's few header fields in place; its cells are never
+//! written at all.
+//!
+//! This is the crate's second module with `unsafe` code, and its argument is
+//! local:
+//!
+//! 1. The allocation is zeroed (`Box::new_zeroed`), and every field of the
+//!    stack but the cells' vector is then written with its initial value,
+//!    through raw pointers to the fields (no reference to uninitialised
+//!    memory is made).
+//! 2. The cells' vector is left as zeroed bytes. A `heapless::Vec` is a
+//!    length (`usize`) and a buffer of `MaybeUninit` elements (plus a
+//!    `PhantomData`): with every byte zero its length is 0, and a buffer of
+//!    `MaybeUninit` is valid whatever its bytes, so the bytes make an empty
+//!    vector, which is what `heapless::Vec::new()` makes.
+//!    `tests/large_stack.rs` checks that the result is empty and works,
+//!    under Miri too.
+//!
+//! So every field is initialised when `assume_init` is called.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+use alloc::boxed::Box;
+use core::pin::Pin;
+
+use crate::callback::Cleanup;
+use crate::inline::Storage;
+use crate::message::Texts;
+use crate::timer::Clock;
+use crate::{InlineTeardown, NoTimer, Teardown};
+
+impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, NoTimer, C> {
+    /// [`new`](Self::new), built in place on the heap: for a capacity so
+    /// large that the stack should never pass through the caller's stack
+    /// (tens of thousands of callbacks).
+    ///
+    /// Allocates once, zeroed memory; the cells are never written until
+    /// callbacks are registered. With `alloc`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// let mut teardown = Teardown::<100_000>::boxed();
+    /// for _ in 0..100_000 {
+    ///     teardown.push(None, async {}).unwrap();
+    /// }
+    /// let report = futures_lite::future::block_on(teardown.run());
+    /// assert_eq!(report.completed(), 100_000);
+    /// ```
+    #[must_use]
+    pub fn boxed() -> Box<Self> {
+        Self::boxed_with_timer(NoTimer)
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// [`with_timer`](Self::with_timer), built in place on the heap; see
+    /// [`boxed`](Teardown::boxed).
+    #[must_use]
+    pub fn boxed_with_timer(timer: R) -> Box<Self> {
+        let mut stack = Box::<Self>::new_zeroed();
+        // SAFETY: the pointer is to the allocation just made, which is
+        // zeroed, aligned and large enough for a stack.
+        unsafe { init(stack.as_mut_ptr(), timer) };
+        // SAFETY: `init` wrote every field but the cells' vector, whose
+        // zeroed bytes make an empty vector (module docs).
+        unsafe { stack.assume_init() }
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, NoTimer, C>
+{
+    /// [`new`](Self::new), built in place on the heap and pinned there; see
+    /// [`Teardown::boxed`].
+    #[must_use]
+    pub fn boxed() -> Pin<Box<Self>> {
+        Self::boxed_with_timer(NoTimer)
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// [`with_timer`](Self::with_timer), built in place on the heap and
+    /// pinned there; see [`Teardown::boxed`].
+    #[must_use]
+    pub fn boxed_with_timer(timer: R) -> Pin<Box<Self>> {
+        let mut inline = Box::<Self>::new_zeroed();
+        let this = inline.as_mut_ptr();
+        // SAFETY: `this` points to the allocation just made, zeroed, aligned
+        // and large enough; `&raw mut` makes a pointer to its stack field
+        // without a reference to uninitialised memory.
+        unsafe { init(&raw mut (*this).stack, timer) };
+        // SAFETY: the stack is initialised (as in `Teardown::boxed`), and
+        // the other field is the zero-sized `PhantomPinned`.
+        let inline = unsafe { inline.assume_init() };
+        Box::into_pin(inline)
+    }
+}
+
+/// Writes the initial value of every field of the stack at `stack` but the
+/// cells' vector, which stays as it is.
+///
+/// # Safety
+///
+/// `stack` must be valid for writes and aligned, and the cells' vector must
+/// be zeroed bytes.
+unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>(
+    stack: *mut Teardown<'a, N, R, C, S>,
+    timer: R,
+) {
+    // SAFETY: the caller's promise: `stack` is valid for writes and aligned,
+    // so are pointers to its fields, made with `&raw mut` (no reference to
+    // the uninitialised stack is made). Each write is of a field's initial
+    // value, as `Teardown::empty` and `Cells::new` make them.
+    unsafe {
+        (&raw mut (*stack).stages).write(None);
+        (&raw mut (*stack).registered).write(0);
+        (&raw mut (*stack).elapsed).write(R::NO_SPAN);
+        (&raw mut (*stack).timer).write(timer);
+        let cells = &raw mut (*stack).cells;
+        (&raw mut (*cells).holes).write(None);
+        (&raw mut (*cells).texts).write(Texts::none());
+        (&raw mut (*cells).recorded).write(false);
+    }
+}
