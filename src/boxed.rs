@@ -11,7 +11,7 @@
 //! This is the crate's second module with `unsafe` code, and its argument is
 //! local:
 //!
-//! 1. The allocation is zeroed (`Box::new_zeroed`), and every field of the
+//! 1. The allocation is zeroed (`alloc_zeroed`), and every field of the
 //!    stack but the cells' vector is then written with its initial value,
 //!    through raw pointers to the fields (no reference to uninitialised
 //!    memory is made).
@@ -28,7 +28,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+use alloc::alloc::Layout;
 use alloc::boxed::Box;
+use core::mem::MaybeUninit;
 use core::pin::Pin;
 
 use crate::callback::Cleanup;
@@ -68,7 +70,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// [`boxed`](Teardown::boxed).
     #[must_use]
     pub fn boxed_with_timer(timer: R) -> Box<Self> {
-        let mut stack = Box::<Self>::new_zeroed();
+        let mut stack = zeroed::<Self>();
         // SAFETY: the pointer is to the allocation just made, which is
         // zeroed, aligned and large enough for a stack.
         unsafe { init(stack.as_mut_ptr(), timer) };
@@ -96,7 +98,7 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     /// pinned there; see [`Teardown::boxed`].
     #[must_use]
     pub fn boxed_with_timer(timer: R) -> Pin<Box<Self>> {
-        let mut inline = Box::<Self>::new_zeroed();
+        let mut inline = zeroed::<Self>();
         let this = inline.as_mut_ptr();
         // SAFETY: `this` points to the allocation just made, zeroed, aligned
         // and large enough; `&raw mut` makes a pointer to its stack field
@@ -107,6 +109,23 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         let inline = unsafe { inline.assume_init() };
         Box::into_pin(inline)
     }
+}
+
+/// A zeroed heap allocation for a `T` (what `Box::new_zeroed` makes, which
+/// is newer than the crate's minimum Rust).
+fn zeroed<T>() -> Box<MaybeUninit<T>> {
+    let layout = Layout::new::<T>();
+    // A stack always has its length: never zero-sized.
+    assert!(layout.size() > 0, "a stack is never zero-sized");
+    // SAFETY: the layout's size is not zero.
+    let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) }.cast::<MaybeUninit<T>>();
+    if ptr.is_null() {
+        alloc::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of
+    // `T` (that of `MaybeUninit<T>`), as `Box` requires, and is owned by
+    // nothing else; a `MaybeUninit` is valid whatever its bytes.
+    unsafe { Box::from_raw(ptr) }
 }
 
 /// Writes the initial value of every field of the stack at `stack` but the
