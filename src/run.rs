@@ -95,7 +95,7 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
     /// run: each is let go unpolled (an owned one dropped, a `push_pinned`
     /// one left to its caller's binding, see
     /// [`Registered::timeout`](crate::Registered::timeout)), named in a
-    /// warning, and reported as [skipped](Outcome::Skipped). Nothing is lost
+    /// warning, and reported as [skipped](crate::Outcome::Skipped). Nothing is lost
     /// silently.
     ///
     /// The deadline is this run's alone: if the run is given up part-way, a
