@@ -94,7 +94,8 @@ mod untold {
     use core::marker::PhantomData;
 
     /// What is kept of a text: nothing.
-    pub(crate) type Kept = ();
+    #[derive(Clone, Copy, Debug)]
+    pub(crate) struct Kept;
 
     pub(crate) struct Texts<'a>(PhantomData<&'a mut [u8]>);
 
@@ -105,10 +106,12 @@ mod untold {
 
         pub(crate) fn clear(&mut self) {}
 
-        pub(crate) fn keep<E: fmt::Display + ?Sized>(&mut self, _value: &E) -> Kept {}
+        pub(crate) fn keep<E: fmt::Display + ?Sized>(&mut self, _value: &E) -> Kept {
+            Kept
+        }
 
         /// An empty text, cut.
-        pub(crate) fn get<'r>(&'r self, (): &Kept) -> Message<'r> {
+        pub(crate) fn get<'r>(&'r self, _: &Kept) -> Message<'r> {
             Message::new("", true)
         }
     }
