@@ -170,7 +170,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// is caught with `std`, and makes a completed callback count as
     /// panicked) and keeps its record in its place.
     #[inline]
-    pub(crate) fn finish(&mut self, end: End<R::Timeout>, seq: u32, now: Option<Duration>) {
+    pub(crate) fn finish(&mut self, end: End<R::Timeout>, counts: &mut Counts, now: Option<Duration>) {
         let State::Pending { at, .. } = &self.state else {
             return;
         };
@@ -184,9 +184,10 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         } else {
             self.let_go(end)
         };
+        counts.add(&end);
         let done = State::Done(Done {
             end,
-            seq,
+            seq: counts.recorded - 1,
             elapsed: R::span(elapsed),
         });
         let old = core::mem::replace(&mut self.state, done);
@@ -226,6 +227,39 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
                 }
             }
         }
+    }
+}
+
+/// How many callbacks a run recorded, and how many of them completed: what
+/// a report answers at once; the other counts it reads from the records.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub(crate) struct Counts {
+    pub(crate) recorded: u32,
+    pub(crate) completed: u32,
+}
+
+impl Counts {
+    pub(crate) const fn new() -> Self {
+        Counts {
+            recorded: 0,
+            completed: 0,
+        }
+    }
+
+    pub(crate) fn add<B>(&mut self, end: &End<B>) {
+        self.recorded += 1;
+        if let End::Completed = end {
+            self.completed += 1;
+        }
+    }
+
+    /// The counts of `ends`.
+    pub(crate) fn of<'e, B: 'e>(ends: impl Iterator<Item = &'e End<B>>) -> Self {
+        let mut counts = Counts::new();
+        for end in ends {
+            counts.add(end);
+        }
+        counts
     }
 }
 
@@ -335,15 +369,30 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// run the caller no longer reads) if that is what it takes. The first
     /// registration after a run ends the run's report.
     ///
-    /// Not generic over the callback, and kept out of line, so that each
+    /// The common case (room, no records) is a test inline; the rest is
+    /// not generic over the callback and is kept out of line, so that each
     /// registration site calls it rather than carrying a copy.
-    #[inline(never)]
+    #[inline]
     pub(crate) fn make_room(&mut self) -> bool {
         if self.recorded || self.cells.is_full() {
-            self.forget_records();
-            self.compact();
+            return self.make_room_slow();
         }
+        true
+    }
+
+    #[inline(never)]
+    fn make_room_slow(&mut self) -> bool {
+        self.forget_records();
+        self.compact();
         !self.cells.is_full()
+    }
+
+    /// The counts of the records in the cells.
+    pub(crate) fn counts(&self) -> Counts {
+        Counts::of(self.cells.iter().filter_map(|cell| match &cell.state {
+            State::Done(done) => Some(&done.end),
+            _ => None,
+        }))
     }
 
     /// Removes the finished cells that may move (above every live inline
@@ -494,6 +543,10 @@ impl<const N: usize, R: Clock> Records<N, R> {
             .count()
     }
 
+    pub(crate) fn counts(&self) -> Counts {
+        Counts::of(self.records.iter().map(|(_, done)| &done.end))
+    }
+
     /// Takes the records out of `cells`, which keep the rest.
     pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
         let mut records = heapless::Vec::new();
@@ -528,10 +581,22 @@ impl<const N: usize, R: Clock> Records<N, R> {
     }
 }
 
-/// A stack dropped with callbacks never run drops them last registered
-/// first, the order `run` would have used; an inline one where it lies.
+/// A stack dropped with callbacks never run says so, then drops them last
+/// registered first, the order `run` would have used; an inline one where
+/// it lies.
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
     fn drop(&mut self) {
+        // Records alone (a stack that ran) drop in any order: the vector's
+        // own drop does it.
+        let pending = self.cells.iter().filter(|cell| cell.is_pending()).count();
+        if pending == 0 {
+            return;
+        }
+        warn!(
+            "teardown stack dropped with {} callback(s) never finished: {}",
+            pending,
+            crate::stack::NameList(&self.cells)
+        );
         while let Some(cell) = self.cells.last_mut() {
             if let Some(slot) = cell.slot_mut() {
                 slot.drop_inline();

@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::{Cell, End};
+use crate::cell::{Cell, Counts, End};
 use crate::fmt::Span;
 use crate::inline::Storage;
 use crate::message::Texts;
@@ -32,8 +32,9 @@ pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 't, 'x, 'y> fn(
 pub(crate) struct Progress<R: Clock> {
     /// The cells from here up are done with in this run.
     pub(crate) top: usize,
-    /// How many callbacks finished in this run: numbers them in order.
-    pub(crate) finished: u32,
+    /// How many callbacks finished in this run (their count numbers them
+    /// in order), and how many completed.
+    pub(crate) finished: Counts,
     /// When the run began, with a timer.
     pub(crate) at: Option<Duration>,
     /// The run's deadline, from `within`.
@@ -50,7 +51,7 @@ impl<R: Clock> Progress<R> {
     pub(crate) const fn new() -> Self {
         Progress {
             top: 0,
-            finished: 0,
+            finished: Counts::new(),
             at: None,
             deadline: None,
             stage: None,
@@ -105,7 +106,7 @@ pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     loop {
         let stage = match &mut progress.stage {
             Some(stage) => stage,
-            slot => slot.insert(Current::around(cells, progress.top - 1, progress.finished)),
+            slot => slot.insert(Current::around(cells, progress.top - 1, progress.finished.recorded)),
         };
         let now = timer.now();
         let members = &mut cells[stage.base..stage.end];
@@ -182,7 +183,7 @@ impl Current {
     fn start<R: Clock, C: ?Sized, S: Storage>(
         &mut self,
         members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
+        finished: &mut Counts,
         timer: &R,
         deadline: Option<Duration>,
     ) {
@@ -194,8 +195,7 @@ impl Current {
             }
             if left.is_some_and(|left| left.is_zero()) {
                 warn!("teardown deadline passed: callback {:?} skipped", cell.name);
-                cell.finish(End::Skipped, *finished, None);
-                *finished += 1;
+                cell.finish(End::Skipped, finished, None);
                 self.running -= 1;
                 continue;
             }
@@ -212,7 +212,7 @@ impl Current {
     fn poll<R: Clock, C: ?Sized + Cleanup, S: Storage>(
         &mut self,
         members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
+        finished: &mut Counts,
         texts: &mut Texts<'_>,
         timer: &R,
         cx: &mut Context<'_>,
@@ -229,8 +229,7 @@ impl Current {
                 Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
             };
             if let Some(Poll::Ready(end)) = polled {
-                cell.finish(end, *finished, timer.now());
-                *finished += 1;
+                cell.finish(end, finished, timer.now());
                 self.running -= 1;
             }
         }
@@ -242,7 +241,7 @@ impl Current {
     fn expire<R: Clock, C: ?Sized, S: Storage>(
         &mut self,
         members: &mut [Cell<'_, R, C, S>],
-        finished: &mut u32,
+        finished: &mut Counts,
         now: Option<Duration>,
         run_deadline: Option<Duration>,
     ) -> Option<Duration> {
@@ -271,8 +270,7 @@ impl Current {
                 cell.name,
                 Span(budget)
             );
-            cell.finish(End::TimedOut(R::span(Some(budget))), *finished, Some(now));
-            *finished += 1;
+            cell.finish(End::TimedOut(R::span(Some(budget))), finished, Some(now));
             self.running -= 1;
         }
         earliest

@@ -129,7 +129,7 @@ impl<const N: usize, R: Clock> NestedFailure<'_, N, R> {
     /// The nested run's report.
     #[must_use]
     pub fn report(&self) -> Report<'_> {
-        Report::new(self, self.records.len(), self.elapsed)
+        Report::new(self, self.records.counts(), self.elapsed)
     }
 }
 

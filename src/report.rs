@@ -3,7 +3,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::cell::Kind;
+use crate::cell::{Counts, Kind};
 #[cfg(feature = "defmt")]
 use crate::fmt::Span;
 use crate::{Message, Name};
@@ -164,7 +164,8 @@ impl defmt::Format for Record<'_> {
 #[derive(Clone, Copy)]
 pub struct Report<'r> {
     source: &'r (dyn Source + Sync),
-    len: usize,
+    /// How many records, and how many completed: counted as they were made.
+    counts: Counts,
     elapsed: Option<Duration>,
 }
 
@@ -182,14 +183,19 @@ pub(crate) trait Source {
 impl<'r> Report<'r> {
     pub(crate) fn new(
         source: &'r (dyn Source + Sync),
-        len: usize,
+        counts: Counts,
         elapsed: Option<Duration>,
     ) -> Self {
         Report {
             source,
-            len,
+            counts,
             elapsed,
         }
+    }
+
+    /// How many records, and how many completed.
+    pub(crate) fn counts(&self) -> Counts {
+        self.counts
     }
 
     /// How long the whole run took, from its first poll; `None` on a stack
@@ -205,7 +211,7 @@ impl<'r> Report<'r> {
         Records {
             source: self.source,
             cursor: self.source.top(),
-            left: self.len,
+            left: self.len(),
         }
     }
 
@@ -224,19 +230,19 @@ impl<'r> Report<'r> {
     /// How many callbacks are recorded (ran or skipped).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.counts.recorded as usize
     }
 
     /// Whether nothing is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.counts.recorded == 0
     }
 
     /// How many completed without error.
     #[must_use]
     pub fn completed(&self) -> usize {
-        self.source.count(Kind::Completed)
+        self.counts.completed as usize
     }
 
     /// How many returned an error.
@@ -266,7 +272,7 @@ impl<'r> Report<'r> {
     /// Whether every recorded callback completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.completed() == self.len
+        self.counts.completed == self.counts.recorded
     }
 
     /// The callbacks that did not complete, in report order.
@@ -345,7 +351,9 @@ impl<'r> IntoIterator for &Report<'r> {
 /// and took the same time.
 impl PartialEq for Report<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.len == other.len && self.elapsed == other.elapsed && self.records().eq(other.records())
+        self.counts == other.counts
+            && self.elapsed == other.elapsed
+            && self.records().eq(other.records())
     }
 }
 

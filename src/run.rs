@@ -167,7 +167,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         let end = timer.now();
         let elapsed = end.zip(progress.at).map(|(end, at)| end.saturating_sub(at));
         progress.sleep = None;
-        let finished = progress.finished as usize;
+        let finished = progress.finished;
         let stack = this.stack.take().expect("checked above");
         stack.elapsed = R::span(elapsed);
         let report = stack.report_of(finished);
@@ -218,8 +218,7 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
                 let Poll::Ready(end) = poll_uncaught(cell, texts, cx) else {
                     return Alone::Pending;
                 };
-                cell.finish(end, progress.finished, None);
-                progress.finished += 1;
+                cell.finish(end, &mut progress.finished, None);
                 progress.top = top;
             }
         });
@@ -228,8 +227,7 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
             Err(panic) => {
                 let cell = &mut cells[progress.top - 1];
                 error!("teardown callback {:?} panicked: {}", cell.name, panic);
-                cell.finish(panicked(panic), progress.finished, None);
-                progress.finished += 1;
+                cell.finish(panicked(panic), &mut progress.finished, None);
                 progress.top -= 1;
             }
         }
@@ -244,6 +242,7 @@ fn is_alone<R: Clock, C: ?Sized, S: Storage>(cells: &[Cell<'_, R, C, S>], at: us
 
 /// Polls one pending callback once, turning an error into how it ended; a
 /// panic goes through (the caller catches it).
+#[inline(always)]
 fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     texts: &mut Texts<'_>,

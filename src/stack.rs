@@ -5,7 +5,7 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup};
-use crate::cell::{Cell, Cells, State};
+use crate::cell::{Cell, Cells, Counts};
 use crate::concurrent::Driver;
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
@@ -461,19 +461,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// ```
     #[must_use]
     pub fn report(&self) -> Report<'_> {
-        let len = self
-            .cells
-            .cells
-            .iter()
-            .filter(|cell| matches!(cell.state, State::Done(_)))
-            .count();
-        self.report_of(len)
+        self.report_of(self.cells.counts())
     }
 
-    /// The report of the last run, which recorded `len` callbacks.
-    pub(crate) fn report_of(&self, len: usize) -> Report<'_> {
+    /// The report of the last run, with the counts of its records.
+    pub(crate) fn report_of(&self, counts: Counts) -> Report<'_> {
         let elapsed = R::budget_of(self.elapsed);
-        Report::new(&self.cells, len, elapsed)
+        Report::new(&self.cells, counts, elapsed)
     }
 }
 
@@ -552,23 +546,5 @@ impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Sto
             .field("pending", &NameList(&self.cells.cells))
             .field("timer", &self.timer)
             .finish()
-    }
-}
-
-/// A stack dropped with callbacks never run says so; its cells then drop
-/// them last registered first, the order `run` would have used.
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
-    for Teardown<'a, N, R, C, S>
-{
-    fn drop(&mut self) {
-        let pending = self.cells.cells.iter().filter(|c| c.is_pending()).count();
-        if pending == 0 {
-            return;
-        }
-        warn!(
-            "teardown stack dropped with {} callback(s) never finished: {}",
-            pending,
-            NameList(&self.cells.cells)
-        );
     }
 }
