@@ -146,11 +146,11 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
     unsafe {
         (&raw mut (*stack).stages).write(None);
         (&raw mut (*stack).registered).write(0);
-        (&raw mut (*stack).elapsed).write(R::NO_SPAN);
         (&raw mut (*stack).timer).write(timer);
         let cells = &raw mut (*stack).cells;
         (&raw mut (*cells).holes).write(None);
         (&raw mut (*cells).texts).write(Texts::none());
         (&raw mut (*cells).recorded).write(false);
+        (&raw mut (*cells).elapsed).write(R::NO_SPAN);
     }
 }

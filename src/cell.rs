@@ -170,7 +170,12 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// is caught with `std`, and makes a completed callback count as
     /// panicked) and keeps its record in its place.
     #[inline]
-    pub(crate) fn finish(&mut self, end: End<R::Timeout>, counts: &mut Counts, now: Option<Duration>) {
+    pub(crate) fn finish(
+        &mut self,
+        end: End<R::Timeout>,
+        counts: &mut Counts,
+        now: Option<Duration>,
+    ) {
         let State::Pending { at, .. } = &self.state else {
             return;
         };
@@ -324,6 +329,8 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     /// A run began since the records were last forgotten: some cells may
     /// hold records.
     pub(crate) recorded: bool,
+    /// How long the last run took (with a timer).
+    pub(crate) elapsed: R::Timeout,
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
 }
 
@@ -333,6 +340,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
             holes: None,
             texts: Texts::none(),
             recorded: false,
+            elapsed: R::NO_SPAN,
             cells: heapless::Vec::new(),
         }
     }
@@ -385,14 +393,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         self.forget_records();
         self.compact();
         !self.cells.is_full()
-    }
-
-    /// The counts of the records in the cells.
-    pub(crate) fn counts(&self) -> Counts {
-        Counts::of(self.cells.iter().filter_map(|cell| match &cell.state {
-            State::Done(done) => Some(&done.end),
-            _ => None,
-        }))
     }
 
     /// Removes the finished cells that may move (above every live inline
@@ -508,6 +508,17 @@ pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
     fn top(&self) -> usize {
         self.cells.len()
+    }
+
+    fn elapsed(&self) -> Option<Duration> {
+        R::budget_of(self.elapsed)
+    }
+
+    fn counts(&self) -> Counts {
+        Counts::of(self.cells.iter().filter_map(|cell| match &cell.state {
+            State::Done(done) => Some(&done.end),
+            _ => None,
+        }))
     }
 
     fn count(&self, kind: Kind) -> usize {

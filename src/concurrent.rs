@@ -20,9 +20,10 @@ use crate::wake::StageWakers;
 /// What drives the stage on top of a run; see [`drive_stage`]. A stack
 /// without a timer keeps one only once it opened a stage, so that a program
 /// that never does links none of this module.
-pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 't, 'x, 'y> fn(
+pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 'n, 't, 'x, 'y> fn(
     &'p mut Progress<R>,
     &'c mut [Cell<'a, R, C, S>],
+    &'n mut Counts,
     &'t mut Texts<'a>,
     &'x R,
     &mut Context<'y>,
@@ -32,28 +33,25 @@ pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 't, 'x, 'y> fn(
 pub(crate) struct Progress<R: Clock> {
     /// The cells from here up are done with in this run.
     pub(crate) top: usize,
-    /// How many callbacks finished in this run (their count numbers them
-    /// in order), and how many completed.
-    pub(crate) finished: Counts,
-    /// When the run began, with a timer.
-    pub(crate) at: Option<Duration>,
+    /// When the run began, with a timer (nothing without: the timing fields
+    /// are the timer's types, so a run without one does not carry them).
+    pub(crate) at: R::Timeout,
     /// The run's deadline, from `within`.
-    deadline: Option<Duration>,
+    deadline: R::Timeout,
     /// The stage running now, once started by this run.
     pub(crate) stage: Option<Current>,
     /// A sleep until the earliest deadline of the running members, and the
     /// deadline it is armed for (`None` once it has fired); re-armed in
     /// place when that deadline changes.
-    pub(crate) sleep: Option<(Option<Duration>, R::Sleep)>,
+    pub(crate) sleep: Option<(R::Timeout, R::Sleep)>,
 }
 
 impl<R: Clock> Progress<R> {
     pub(crate) const fn new() -> Self {
         Progress {
             top: 0,
-            finished: Counts::new(),
-            at: None,
-            deadline: None,
+            at: R::NO_SPAN,
+            deadline: R::NO_SPAN,
             stage: None,
             sleep: None,
         }
@@ -72,13 +70,14 @@ impl<R: Clock> Progress<R> {
     }
 
     /// Notes the start of a run over `cells` cells, bounded by `within`.
-    pub(crate) fn begin(&mut self, timer: &R, within: Option<Duration>, cells: usize) {
+    pub(crate) fn begin(&mut self, timer: &R, within: R::Timeout, cells: usize) {
         self.top = cells;
-        self.at = timer.now();
-        self.deadline = self
-            .at
-            .zip(within)
-            .map(|(at, within)| at.saturating_add(within));
+        let at = timer.now();
+        self.at = R::span(at);
+        self.deadline = R::span(
+            at.zip(R::budget_of(within))
+                .map(|(at, within)| at.saturating_add(within)),
+        );
     }
 }
 
@@ -99,6 +98,7 @@ pub(crate) struct Current {
 pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'a, R, C, S>],
+    finished: &mut Counts,
     texts: &mut Texts<'a>,
     timer: &R,
     cx: &mut Context<'_>,
@@ -106,15 +106,14 @@ pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     loop {
         let stage = match &mut progress.stage {
             Some(stage) => stage,
-            slot => slot.insert(Current::around(cells, progress.top - 1, progress.finished.recorded)),
+            slot => slot.insert(Current::around(cells, progress.top - 1, finished.recorded)),
         };
         let now = timer.now();
         let members = &mut cells[stage.base..stage.end];
-        let finished = &mut progress.finished;
 
-        stage.start(members, finished, timer, progress.deadline);
+        stage.start(members, finished, timer, R::budget_of(progress.deadline));
         stage.poll(members, finished, texts, timer, cx);
-        let earliest = stage.expire(members, finished, now, progress.deadline);
+        let earliest = stage.expire(members, finished, now, R::budget_of(progress.deadline));
 
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
@@ -130,20 +129,20 @@ pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         let left = deadline.saturating_sub(now.unwrap_or_default());
         let sleep = match &mut progress.sleep {
             Some((armed, sleep)) => {
-                if *armed != Some(deadline) {
+                if R::budget_of(*armed) != Some(deadline) {
                     timer.reset(sleep, left);
-                    *armed = Some(deadline);
+                    *armed = R::span(Some(deadline));
                 }
                 sleep
             }
             slot => match timer.sleep(left) {
-                Some(sleep) => &mut slot.insert((Some(deadline), sleep)).1,
+                Some(sleep) => &mut slot.insert((R::span(Some(deadline)), sleep)).1,
                 None => return Poll::Pending,
             },
         };
         futures_lite::ready!(Pin::new(sleep).poll(cx));
         if let Some((armed, _)) = &mut progress.sleep {
-            *armed = None;
+            *armed = R::NO_SPAN;
         }
     }
 }

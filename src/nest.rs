@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::{Kind, Records};
+use crate::cell::{Counts, Kind, Records};
 use crate::fmt::Span;
 use crate::message::Texts;
 use crate::report::Source;
@@ -105,7 +105,7 @@ fn nested<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a>(
     Err(NestedFailure {
         records: Records::take(&mut stack.cells),
         texts: core::mem::replace(&mut stack.cells.texts, Texts::none()),
-        elapsed: R::budget_of(stack.elapsed),
+        elapsed: R::budget_of(stack.cells.elapsed),
     })
 }
 
@@ -129,13 +129,21 @@ impl<const N: usize, R: Clock> NestedFailure<'_, N, R> {
     /// The nested run's report.
     #[must_use]
     pub fn report(&self) -> Report<'_> {
-        Report::new(self, self.records.counts(), self.elapsed)
+        Report::new(self, self.records.counts())
     }
 }
 
 impl<const N: usize, R: Clock> Source for NestedFailure<'_, N, R> {
     fn top(&self) -> usize {
         self.records.len()
+    }
+
+    fn elapsed(&self) -> Option<Duration> {
+        self.elapsed
+    }
+
+    fn counts(&self) -> Counts {
+        self.records.counts()
     }
 
     fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)> {

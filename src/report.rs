@@ -166,7 +166,6 @@ pub struct Report<'r> {
     source: &'r (dyn Source + Sync),
     /// How many records, and how many completed: counted as they were made.
     counts: Counts,
-    elapsed: Option<Duration>,
 }
 
 /// Where a report's records are: a stack's cells.
@@ -176,25 +175,21 @@ pub(crate) trait Source {
     fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)>;
     /// Where to start: one past the top cell.
     fn top(&self) -> usize;
+    /// How long the run took, with a timer.
+    fn elapsed(&self) -> Option<Duration>;
+    /// How many records, and how many completed.
+    fn counts(&self) -> Counts;
     /// How many records ended `kind`'s way, without making them.
     fn count(&self, kind: Kind) -> usize;
 }
 
 impl<'r> Report<'r> {
-    pub(crate) fn new(
-        source: &'r (dyn Source + Sync),
-        counts: Counts,
-        elapsed: Option<Duration>,
-    ) -> Self {
-        Report {
-            source,
-            counts,
-            elapsed,
-        }
+    pub(crate) fn new(source: &'r (dyn Source + Sync), counts: Counts) -> Self {
+        Report { source, counts }
     }
 
     /// How many records, and how many completed.
-    pub(crate) fn counts(&self) -> Counts {
+    fn counts(&self) -> Counts {
         self.counts
     }
 
@@ -202,7 +197,7 @@ impl<'r> Report<'r> {
     /// without a timer.
     #[must_use]
     pub fn elapsed(&self) -> Option<Duration> {
-        self.elapsed
+        self.source.elapsed()
     }
 
     /// Every callback that ran or was skipped, in the order each finished.
@@ -230,19 +225,19 @@ impl<'r> Report<'r> {
     /// How many callbacks are recorded (ran or skipped).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.counts.recorded as usize
+        self.counts().recorded as usize
     }
 
     /// Whether nothing is recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.counts.recorded == 0
+        self.counts().recorded == 0
     }
 
     /// How many completed without error.
     #[must_use]
     pub fn completed(&self) -> usize {
-        self.counts.completed as usize
+        self.counts().completed as usize
     }
 
     /// How many returned an error.
@@ -272,7 +267,8 @@ impl<'r> Report<'r> {
     /// Whether every recorded callback completed without error.
     #[must_use]
     pub fn is_clean(&self) -> bool {
-        self.counts.completed == self.counts.recorded
+        let counts = self.counts();
+        counts.completed == counts.recorded
     }
 
     /// The callbacks that did not complete, in report order.
@@ -351,8 +347,8 @@ impl<'r> IntoIterator for &Report<'r> {
 /// and took the same time.
 impl PartialEq for Report<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.counts == other.counts
-            && self.elapsed == other.elapsed
+        self.counts() == other.counts()
+            && self.elapsed() == other.elapsed()
             && self.records().eq(other.records())
     }
 }
@@ -363,7 +359,7 @@ impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Report")
             .field("records", &self.records())
-            .field("elapsed", &self.elapsed)
+            .field("elapsed", &self.elapsed())
             .finish()
     }
 }
@@ -388,7 +384,7 @@ impl fmt::Display for Report<'_> {
                 }
             }
         }
-        if let Some(elapsed) = self.elapsed {
+        if let Some(elapsed) = self.elapsed() {
             write!(f, ", in {elapsed:?}")?;
         }
         for record in self.failures() {
@@ -427,7 +423,7 @@ impl defmt::Format for Report<'_> {
                 }
             }
         }
-        if let Some(elapsed) = self.elapsed {
+        if let Some(elapsed) = self.elapsed() {
             defmt::write!(f, ", in {}", Span(elapsed));
         }
         for record in self.failures() {

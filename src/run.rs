@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
-use crate::cell::{Cell, Cells, End, State, panicked};
+use crate::cell::{Cell, Cells, Counts, End, State, panicked};
 use crate::concurrent::{Driver, Progress, drive_stage};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate;
@@ -55,12 +55,15 @@ pub struct Run<
 > {
     /// Given back, as the view of its report, when the run completes.
     stack: Option<&'s mut Teardown<'a, N, R, C, S>>,
-    /// The overall budget asked for with `within`.
-    within: Option<Duration>,
+    /// The overall budget asked for with `within` (with a timer).
+    within: R::Timeout,
     /// Set on the first poll.
     begun: bool,
     /// Where the run is.
     progress: Progress<R>,
+    /// How many callbacks finished in this run (their count numbers them in
+    /// order), and how many completed.
+    finished: Counts,
 }
 
 /// The run of a [`LocalTeardown`](crate::LocalTeardown).
@@ -80,9 +83,10 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C, S>) -> Self {
         Run {
             stack: Some(stack),
-            within: None,
+            within: R::NO_SPAN,
             begun: false,
             progress: Progress::new(),
+            finished: Counts::new(),
         }
     }
 }
@@ -128,7 +132,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             this.begun = true;
             stack.cells.forget_records();
             stack.cells.recorded = true;
-            stack.elapsed = R::NO_SPAN;
+            stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }
         let Teardown {
@@ -138,13 +142,14 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             ..
         } = stack;
         let Cells { cells, texts, .. } = cells;
+        let counts = &mut this.finished;
         loop {
             if progress.stage.is_none() {
                 // Without a timer there is nothing to time out: the
                 // callbacks alone in their stages run one after another,
                 // with none of a stage's bookkeeping.
                 if !R::TIMED {
-                    match run_alone(progress, cells, texts, timer, cx) {
+                    match run_alone(progress, cells, counts, texts, timer, cx) {
                         Alone::Done => break,
                         Alone::Pending => return Poll::Pending,
                         Alone::Stage => {}
@@ -162,15 +167,16 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             } else {
                 stages.expect("a stage of several callbacks comes from `stage()`")
             };
-            futures_lite::ready!(drive(progress, cells, texts, timer, cx));
+            futures_lite::ready!(drive(progress, cells, counts, texts, timer, cx));
         }
         let end = timer.now();
-        let elapsed = end.zip(progress.at).map(|(end, at)| end.saturating_sub(at));
+        let elapsed = end
+            .zip(R::budget_of(progress.at))
+            .map(|(end, at)| end.saturating_sub(at));
         progress.sleep = None;
-        let finished = progress.finished;
         let stack = this.stack.take().expect("checked above");
-        stack.elapsed = R::span(elapsed);
-        let report = stack.report_of(finished);
+        stack.cells.elapsed = R::span(elapsed);
+        let report = Report::new(&stack.cells, *counts);
         debug!("{}", report);
         Poll::Ready(report)
     }
@@ -196,6 +202,7 @@ enum Alone {
 fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'_, R, C, S>],
+    finished: &mut Counts,
     texts: &mut Texts<'_>,
     timer: &R,
     cx: &mut Context<'_>,
@@ -218,7 +225,7 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
                 let Poll::Ready(end) = poll_uncaught(cell, texts, cx) else {
                     return Alone::Pending;
                 };
-                cell.finish(end, &mut progress.finished, None);
+                cell.finish(end, finished, None);
                 progress.top = top;
             }
         });
@@ -227,7 +234,7 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
             Err(panic) => {
                 let cell = &mut cells[progress.top - 1];
                 error!("teardown callback {:?} panicked: {}", cell.name, panic);
-                cell.finish(panicked(panic), &mut progress.finished, None);
+                cell.finish(panicked(panic), finished, None);
                 progress.top -= 1;
             }
         }

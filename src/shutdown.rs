@@ -139,13 +139,13 @@ where
     R: Clock,
     C: ?Sized + Cleanup + 'a,
 {
-    let finished = futures_lite::future::or(async { Some(run(&mut *stack).await.counts()) }, async {
+    let finished = futures_lite::future::or(async { Some(run(&mut *stack).await.len()) }, async {
         interrupt.await;
         None
     })
     .await;
-    if let Some(counts) = finished {
-        return Shutdown::Finished(stack.report_of(counts));
+    if finished.is_some() {
+        return Shutdown::Finished(stack.report());
     }
     let mut unfinished = heapless::Vec::new();
     for name in stack.names() {

@@ -5,13 +5,14 @@ use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup};
-use crate::cell::{Cell, Cells, Counts};
+use crate::cell::{Cell, Cells};
 use crate::concurrent::Driver;
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::inline::{NoInline, Storage};
 use crate::name::IntoName;
 use crate::register;
+use crate::report::Source;
 use crate::timer::Clock;
 use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 
@@ -114,8 +115,6 @@ pub struct Teardown<
     pub(crate) stages: Option<Driver<'a, R, C, S>>,
     /// How many callbacks were ever registered: numbers unnamed callbacks.
     pub(crate) registered: u32,
-    /// How long the last run took (with a timer).
-    pub(crate) elapsed: R::Timeout,
     pub(crate) timer: R,
     /// The callbacks, and the records of the last run in the cells they
     /// left: `run()` resolves to a view of them.
@@ -348,7 +347,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         Teardown {
             stages: None,
             registered: 0,
-            elapsed: R::NO_SPAN,
             timer,
             cells: Cells::new(),
         }
@@ -461,13 +459,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// ```
     #[must_use]
     pub fn report(&self) -> Report<'_> {
-        self.report_of(self.cells.counts())
-    }
-
-    /// The report of the last run, with the counts of its records.
-    pub(crate) fn report_of(&self, counts: Counts) -> Report<'_> {
-        let elapsed = R::budget_of(self.elapsed);
-        Report::new(&self.cells, counts, elapsed)
+        Report::new(&self.cells, self.cells.counts())
     }
 }
 

@@ -149,10 +149,10 @@ mod clock {
         type Sleep: Future<Output = ()> + Unpin;
         /// An entry's own time budget: `Option<Duration>` with a timer,
         /// nothing without.
-        type Timeout: Copy + Default + Debug + Send + Sync;
+        type Timeout: Copy + Default + Debug + PartialEq + Send + Sync + Unpin;
         /// When an entry was first polled: the time with a timer, nothing
         /// without (whether it started is kept beside it).
-        type Stamp: Copy + Debug + Default + Send + Sync;
+        type Stamp: Copy + Debug + Default + Send + Sync + Unpin;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
