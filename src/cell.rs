@@ -241,6 +241,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 pub(crate) struct Counts {
     pub(crate) recorded: u32,
     pub(crate) completed: u32,
+    pub(crate) failed: u32,
 }
 
 impl Counts {
@@ -248,13 +249,16 @@ impl Counts {
         Counts {
             recorded: 0,
             completed: 0,
+            failed: 0,
         }
     }
 
     pub(crate) fn add<B>(&mut self, end: &End<B>) {
         self.recorded += 1;
-        if let End::Completed = end {
-            self.completed += 1;
+        match end {
+            End::Completed => self.completed += 1,
+            End::Failed(_) => self.failed += 1,
+            _ => {}
         }
     }
 

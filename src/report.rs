@@ -164,7 +164,8 @@ impl defmt::Format for Record<'_> {
 #[derive(Clone, Copy)]
 pub struct Report<'r> {
     source: &'r (dyn Source + Sync),
-    /// How many records, and how many completed: counted as they were made.
+    /// How many records, and how many completed or failed: counted as they
+    /// were made.
     counts: Counts,
 }
 
@@ -243,7 +244,7 @@ impl<'r> Report<'r> {
     /// How many returned an error.
     #[must_use]
     pub fn failed(&self) -> usize {
-        self.source.count(Kind::Failed)
+        self.counts().failed as usize
     }
 
     /// How many panicked.
