@@ -327,7 +327,8 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     /// several callbacks, given up part-way, leaves such holes: the stack
     /// gets this when it opens a stage, and a program that never does links
     /// none of it.
-    pub(crate) holes: Option<fn(&mut Self)>,
+    /// With `true`, it also empties the records left between them.
+    pub(crate) holes: Option<fn(&mut Self, bool)>,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
     /// A run began since the records were last forgotten: some cells may
@@ -394,25 +395,36 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
 
     #[inline(never)]
     fn make_room_slow(&mut self) -> bool {
-        self.forget_records();
-        self.compact();
+        if self.recorded {
+            // Compacts as it forgets.
+            self.forget_records();
+        } else {
+            self.compact();
+        }
         !self.cells.is_full()
     }
 
     /// Removes the finished cells that may move (above every live inline
     /// future): those on top, and any holes a stage left.
     pub(crate) fn compact(&mut self) {
+        self.compact_and(false);
+    }
+
+    /// [`compact`](Self::compact); with `forget`, also empties the records
+    /// left between pending cells.
+    fn compact_and(&mut self, forget: bool) {
         while self.cells.last().is_some_and(|cell| !cell.is_pending()) {
             self.cells.pop();
         }
         if let Some(remove_holes) = self.holes {
-            remove_holes(self);
+            remove_holes(self, forget);
         }
     }
 
     /// Removes the finished cells that may move from between pending ones,
-    /// keeping each stage's cells together.
-    pub(crate) fn remove_holes(&mut self) {
+    /// keeping each stage's cells together; with `forget`, empties the
+    /// records that must stay (below a live inline future).
+    pub(crate) fn remove_holes(&mut self, forget: bool) {
         let from = self.movable_from();
         let mut kept = from;
         // Whether the last cell kept (below the one looked at) belongs to
@@ -438,6 +450,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
         // Everything from `kept` up is finished and holds no future.
         self.cells.truncate(kept);
+        if forget {
+            self.empty_records();
+        }
     }
 
     /// Forgets the records of the last run, for a new run: removes the
@@ -448,11 +463,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
         self.recorded = false;
         self.texts.clear();
-        self.compact();
-        if self.holes.is_none() {
-            // No stage: every finished cell was on top.
-            return;
-        }
+        // Without a stage every finished cell was on top, and is gone.
+        self.compact_and(true);
+    }
+
+    /// Empties the records left (which no report will show again).
+    fn empty_records(&mut self) {
         for cell in self.cells.iter_mut() {
             if let State::Done(_) = cell.state {
                 cell.state = State::Vacant;
