@@ -130,6 +130,12 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         self.flags & BOXED != 0 && self.is_pending()
     }
 
+    /// Whether its callback is owned by the stack (inline or boxed), on a
+    /// stack that can own one at all.
+    fn is_owned(&self) -> bool {
+        (S::INLINE || cfg!(feature = "alloc")) && self.flags & (INLINE | BOXED) != 0
+    }
+
     /// Its callback, while pending.
     pub(crate) fn slot_mut(&mut self) -> Option<&mut Slot<'a, C, S>> {
         match &mut self.state {
@@ -183,8 +189,9 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             .filter(|_| self.flags & STARTED != 0)
             .zip(now)
             .map(|(started, now)| now.saturating_sub(started));
-        // A borrowed callback is its owner's to drop: nothing to let go.
-        let end = if self.flags & (INLINE | BOXED) == 0 {
+        // A borrowed callback is its owner's to drop: nothing to let go (and
+        // a stack that can hold no owned callback never checks).
+        let end = if !self.is_owned() {
             end
         } else {
             self.let_go(end)
@@ -196,7 +203,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             elapsed: R::span(elapsed),
         });
         let old = core::mem::replace(&mut self.state, done);
-        if self.flags & (INLINE | BOXED) == 0 {
+        if !self.is_owned() {
             // A borrow: dropping it would do nothing, and skipping the drop
             // glue keeps the common path short.
             core::mem::forget(old);
@@ -393,7 +400,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         true
     }
 
-    #[inline(never)]
+    #[cold]
     fn make_room_slow(&mut self) -> bool {
         if self.recorded {
             // Compacts as it forgets.

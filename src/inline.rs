@@ -66,6 +66,10 @@ pub trait Storage: sealed::Sealed {
     /// What an inline slot holds.
     #[doc(hidden)]
     type Future<C: ?Sized>: InlineSlot<C>;
+
+    /// Whether a slot can hold a future (`false` for [`NoInline`]).
+    #[doc(hidden)]
+    const INLINE: bool;
 }
 
 /// The storage of a [`Teardown`]: no inline slots, so owned callbacks are
@@ -80,10 +84,12 @@ pub enum InlineSlots<const SLOT: usize> {}
 
 impl Storage for NoInline {
     type Future<C: ?Sized> = Infallible;
+    const INLINE: bool = false;
 }
 
 impl<const SLOT: usize> Storage for InlineSlots<SLOT> {
     type Future<C: ?Sized> = InlineFuture<C, SLOT>;
+    const INLINE: bool = true;
 }
 
 mod sealed {
