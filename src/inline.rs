@@ -1,33 +1,36 @@
 //! Owned callbacks without a heap: a future stored in a fixed-size buffer
-//! inside its stack entry.
+//! inside its stack cell.
 //!
-//! This is the only module of the crate with `unsafe` code. It relies on
-//! these invariants, which the rest of the crate keeps:
+//! One of the two modules of the crate with `unsafe` code (the other,
+//! `boxed`, only builds a stack in place). It relies on these invariants,
+//! which the rest of the crate keeps:
 //!
 //! 1. An [`InlineFuture`] exists only in a stack whose [`Storage`] is
 //!    [`InlineSlots`] (a [`Teardown`] has [`NoInline`], whose slot type is
 //!    uninhabited), and such a stack can only be made as the field of an
 //!    [`InlineTeardown`]; the crate registers on and
 //!    runs that stack only through `Pin<&mut InlineTeardown>`
-//!    ([`InlineTeardown::stack`]). So the stack, and every entry in it, stays
+//!    ([`InlineTeardown::stack`]). So the stack, and every cell in it, stays
 //!    at one address from the first poll of a callback until the
 //!    `InlineTeardown` is dropped, even when a run is leaked (`mem::forget`)
 //!    part-way.
-//! 2. Inside the stack, an entry whose slot holds an inline future is never
-//!    moved: the stack's `Drop` and a run's `finish` drop the future in place
-//!    ([`InlineSlot::clear`]) before they move the entry, and a run dropped
-//!    part-way does not compact the entries if one that would move (any
-//!    entry above the first finished one, in whatever stage) still holds one.
-//!    Registering appends to the `heapless::Vec` of entries and never moves
-//!    the others.
+//! 2. Inside the stack, a cell whose slot holds a live inline future is
+//!    never moved. Every move of a cell is in `crate::cell`, which keeps
+//!    this: finishing a callback (`Cell::finish`) and dropping the stack drop
+//!    the future in place ([`InlineSlot::clear`]) before the cell changes;
+//!    removing finished cells (`Cells::compact`, `Cells::remove_holes`)
+//!    moves only the cells above the highest live inline future; ordering a
+//!    finished stage's records (`order_stage`) moves only cells of that
+//!    stage, all finished. Registering appends to the `heapless::Vec` of
+//!    cells and never moves the others.
 //! 3. A suspended future may hold borrows into itself, `&mut` ones too, while
-//!    the crate works on its entry. An [`InlineFuture`] is `!Unpin`, and so
-//!    are the entry, the stack and the `InlineTeardown` around it, so the
+//!    the crate works on its cell. An [`InlineFuture`] is `!Unpin`, and so
+//!    are the cell, the stack and the `InlineTeardown` around it, so the
 //!    `&mut` references the crate takes to them are not assumed unique (no
 //!    `noalias`); its buffer is an `UnsafeCell`, so the shared references the
-//!    crate takes (to count or name the entries) do not assume its bytes
-//!    frozen. The buffer is reached through raw pointers only, never through
-//!    a reference to its bytes.
+//!    crate takes (to count or name the cells, or to read records) do not
+//!    assume its bytes frozen. The buffer is reached through raw pointers
+//!    only, never through a reference to its bytes.
 //!
 //! A future is moved only when it is written into its buffer, before it was
 //! ever polled, and is dropped exactly once: by [`InlineSlot::clear`],

@@ -15,7 +15,7 @@ use crate::timer::Clock;
 use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Report, Run, Stage, Teardown};
 
 /// A LIFO stack of at most `N` callbacks that owns them without a heap: each
-/// future is stored in its entry, in a slot of `SLOT` bytes aligned to
+/// future is stored in its cell, in a slot of `SLOT` bytes aligned to
 /// [`INLINE_ALIGN`](crate::INLINE_ALIGN).
 ///
 /// It is a [`Teardown`] with the same behaviour (order, stages, isolation,
@@ -341,15 +341,13 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     ///
     /// Exactly when `N` callbacks are pending ([`len`](Self::len)), but for
     /// one case. A run given up (dropped or forgotten) in the middle of a
-    /// stage leaves the members that had finished as empty entries, and the
-    /// stack removes them when a registration needs their room, by moving
-    /// the entries above them down. If one of those entries holds an inline
-    /// future, the stack cannot move it (it may have been polled), so the
-    /// finished members keep their room until one of these happens:
-    ///
-    /// - their stage completes, in a later run (or the stack is dropped);
-    /// - the inline futures above them finish, and the stack then removes
-    ///   the finished entries at the next registration that needs the room.
+    /// stage leaves the cells of the members that had finished, and the
+    /// stack removes them at the next registration or run, by moving the
+    /// cells above them down. If one of those cells holds an inline future,
+    /// the stack cannot move it (it may have been polled), so the finished
+    /// members keep their room until the inline futures above them finish
+    /// (in a later run, which runs them before that stage) and the stack
+    /// removes the finished cells at the next registration or run.
     ///
     /// Until then the stack may be full with fewer than `N` callbacks left
     /// to run. Boxed and borrowed callbacks never hold room this way.

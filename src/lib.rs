@@ -108,7 +108,7 @@
 //! (in a `Mutex` or a `StaticCell`: it is not `Sync`).
 //!
 //! An [`InlineTeardown`] owns its callbacks without a heap: each future is
-//! stored in its entry, in a slot of a fixed size (a const parameter), and
+//! stored in its cell, in a slot of a fixed size (a const parameter), and
 //! one that does not fit fails to compile
 //! ([`InlineTeardown::push_inline`]) or is handed back
 //! ([`InlineTeardown::try_push_inline`]):

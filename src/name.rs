@@ -57,7 +57,7 @@ impl Name {
 /// | `String`, `Box<str>`, `Cow<'static, str>` | `alloc` | the text, kept in one allocation (a `String`'s spare capacity is given back) |
 ///
 /// Without `alloc`, names are `&'static str` only: built at run time, they
-/// would need a buffer per entry, which every entry would pay for.
+/// would need a buffer per cell, which every cell would pay for.
 ///
 /// Sealed: implemented for the types above only.
 ///

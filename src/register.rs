@@ -1,5 +1,5 @@
 //! How a callback joins a stack: the one place that decides whether there is
-//! room, names the callback and builds its entry. Every public registration
+//! room, names the callback and builds its cell. Every public registration
 //! method (on `Teardown`, `InlineTeardown` and `Stage`) forwards here with
 //! one of the slot builders below, which say how the callback is stored.
 
@@ -34,7 +34,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         Ok(self.insert(joined, name, store(callback)))
     }
 
-    /// Pushes the entry, once there is room: not generic over the callback,
+    /// Pushes the cell, once there is room: not generic over the callback,
     /// so one copy serves every registration.
     fn insert(&mut self, joined: bool, name: Name, slot: Slot<'a, C, S>) -> Registered<'_, R> {
         self.registered = self.registered.wrapping_add(1);
@@ -83,7 +83,7 @@ where
     Slot::Boxed(C::erase_boxed(Deferred::new(callback)))
 }
 
-/// A future stored in the entry's inline slot; one that does not fit fails
+/// A future stored in the cell's inline slot; one that does not fit fails
 /// to compile.
 pub(crate) fn inline<'a, F, C, const SLOT: usize>(future: F) -> Slot<'a, C, InlineSlots<SLOT>>
 where

@@ -35,7 +35,7 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 /// and its run `Send` (runnable on a multi-threaded executor).
 /// [`LocalTeardown`] takes any callback and is `!Send`.
 ///
-/// `S` says how owned callbacks may be stored in the stack's entries, and is
+/// `S` says how owned callbacks may be stored in the stack's cells, and is
 /// always [`NoInline`] here: a stack that owns callbacks without a heap is an
 /// [`InlineTeardown`](crate::InlineTeardown), which wraps a `Teardown` with
 /// [`InlineSlots`](crate::InlineSlots) and keeps it pinned. Defaulted and

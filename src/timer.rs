@@ -147,23 +147,23 @@ mod clock {
         const TIMED: bool;
         /// The sleep future, if there is a timer.
         type Sleep: Future<Output = ()> + Unpin;
-        /// An entry's own time budget: `Option<Duration>` with a timer,
+        /// A cell's own time budget: `Option<Duration>` with a timer,
         /// nothing without.
         type Timeout: Copy + Default + Debug + PartialEq + Send + Sync + Unpin;
-        /// When an entry was first polled: the time with a timer, nothing
+        /// When a callback was first polled: the time with a timer, nothing
         /// without (whether it started is kept beside it).
         type Stamp: Copy + Debug + Default + Send + Sync + Unpin;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
         fn sleep(&self, duration: Duration) -> Option<Self::Sleep>;
-        /// The current time, as an entry keeps it.
+        /// The current time, as a cell keeps it.
         fn stamp(&self) -> Self::Stamp;
         /// The time of a stamp, if there is a timer.
         fn time_of(stamp: Self::Stamp) -> Option<Duration>;
         /// The budget of a timeout, if one was set.
         fn budget_of(timeout: Self::Timeout) -> Option<Duration>;
-        /// A span of time as an entry keeps it: nothing without a timer.
+        /// A span of time as a cell keeps it: nothing without a timer.
         fn span(span: Option<Duration>) -> Self::Timeout;
         /// No span (no timeout, no time taken).
         const NO_SPAN: Self::Timeout;
