@@ -555,15 +555,31 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R,
             .count()
     }
 
-    fn next_record(&self, mut cursor: usize) -> Option<(Record<'_>, usize)> {
-        while cursor > 0 {
-            cursor -= 1;
-            let cell = &self.cells[cursor];
-            if let State::Done(done) = &cell.state {
-                return Some((done.record(&cell.name, &self.texts), cursor));
+    fn next_record(&self, cursor: usize, seq: u32) -> Option<(Record<'_>, usize)> {
+        fn done<'c, R: Clock, C: ?Sized, S: Storage>(
+            cell: &'c Cell<'_, R, C, S>,
+        ) -> Option<&'c Done<R>> {
+            match &cell.state {
+                State::Done(done) => Some(done),
+                _ => None,
             }
         }
-        None
+        // Records lie top first in the order they finished, so the one
+        // numbered `seq` is usually the next one down; but a stage given up
+        // part-way leaves its finished members where they were.
+        let below = self.cells[..cursor.min(self.cells.len())]
+            .iter()
+            .rposition(|cell| done(cell).is_some());
+        let at = match below {
+            Some(at) if done(&self.cells[at]).is_some_and(|d| d.seq == seq) => at,
+            _ => self
+                .cells
+                .iter()
+                .position(|cell| done(cell).is_some_and(|d| d.seq == seq))?,
+        };
+        let cell = &self.cells[at];
+        let record = done(cell)?.record(&cell.name, &self.texts);
+        Some((record, at))
     }
 }
 
@@ -607,13 +623,18 @@ impl<const N: usize, R: Clock> Records<N, R> {
         self.records.len()
     }
 
-    /// The next record below `cursor`, as a stack's cells give it.
+    /// The record numbered `seq`, looked for first just below `cursor`, as
+    /// a stack's cells give it.
     pub(crate) fn next_record<'r>(
         &'r self,
         cursor: usize,
+        seq: u32,
         texts: &'r Texts<'_>,
     ) -> Option<(Record<'r>, usize)> {
-        let at = cursor.checked_sub(1)?;
+        let at = match cursor.checked_sub(1) {
+            Some(at) if self.records.get(at).is_some_and(|(_, d)| d.seq == seq) => at,
+            _ => self.records.iter().position(|(_, d)| d.seq == seq)?,
+        };
         let (name, done) = &self.records[at];
         Some((done.record(name, texts), at))
     }

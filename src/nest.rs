@@ -146,8 +146,8 @@ impl<const N: usize, R: Clock> Source for NestedFailure<'_, N, R> {
         self.records.counts()
     }
 
-    fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)> {
-        self.records.next_record(cursor, &self.texts)
+    fn next_record(&self, cursor: usize, seq: u32) -> Option<(Record<'_>, usize)> {
+        self.records.next_record(cursor, seq, &self.texts)
     }
 
     fn count(&self, kind: Kind) -> usize {

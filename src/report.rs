@@ -171,9 +171,10 @@ pub struct Report<'r> {
 
 /// Where a report's records are: a stack's cells.
 pub(crate) trait Source {
-    /// The next record below `cursor` (a cell index, counting down), and
-    /// the cursor to go on from.
-    fn next_record(&self, cursor: usize) -> Option<(Record<'_>, usize)>;
+    /// The record numbered `seq` in finish order, looked for first just
+    /// below `cursor` (a cell index, counting down, where it usually is),
+    /// and the cursor to go on from.
+    fn next_record(&self, cursor: usize, seq: u32) -> Option<(Record<'_>, usize)>;
     /// Where to start: one past the top cell.
     fn top(&self) -> usize;
     /// How long the run took, with a timer.
@@ -207,6 +208,7 @@ impl<'r> Report<'r> {
         Records {
             source: self.source,
             cursor: self.source.top(),
+            seq: 0,
             left: self.len(),
         }
     }
@@ -295,6 +297,8 @@ impl<'r> Report<'r> {
 pub struct Records<'r> {
     source: &'r (dyn Source + Sync),
     cursor: usize,
+    /// The number of the next record in finish order.
+    seq: u32,
     left: usize,
 }
 
@@ -305,8 +309,9 @@ impl<'r> Iterator for Records<'r> {
         if self.left == 0 {
             return None;
         }
-        let (record, cursor) = self.source.next_record(self.cursor)?;
+        let (record, cursor) = self.source.next_record(self.cursor, self.seq)?;
         self.cursor = cursor;
+        self.seq += 1;
         self.left -= 1;
         Some(record)
     }

@@ -365,7 +365,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// as the buffer holds: the texts of a run go one after another, and
     /// one that does not fit is cut at a character boundary and ends with
     /// `…` ([`Message::is_truncated`](crate::Message::is_truncated)). Each
-    /// run starts at the buffer's beginning again. The log line written
+    /// run starts at the buffer's beginning again; giving a buffer ends the
+    /// last run's report, as a registration does. The log line written
     /// when a callback fails always carries the whole text. Up to 65,535
     /// bytes of the buffer are used.
     ///
@@ -387,6 +388,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     #[cfg(feature = "texts")]
     #[cfg_attr(docsrs, doc(cfg(feature = "texts")))]
     pub fn keep_texts(&mut self, buffer: &'a mut [u8]) -> &mut Self {
+        // The records of a run before keep their texts in the old buffer:
+        // they end here, as at a registration.
+        self.cells.forget_records();
         self.cells.texts = crate::message::Texts::with_buffer(buffer);
         self
     }
@@ -439,8 +443,10 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// The report of the last run, which [`run`](Self::run) also resolved
     /// to: the stack keeps its records until the next run or registration.
     ///
-    /// Empty before any run, and after a registration. A run given up
-    /// part-way (dropped) leaves the records of what it finished.
+    /// Empty before any run, and from the next registration on (a refused
+    /// one too: making room may remove records). A run given up part-way
+    /// (dropped or forgotten) leaves the records of what it finished, in the
+    /// order they finished.
     ///
     /// # Examples
     ///

@@ -137,3 +137,43 @@ fn a_forgotten_run_before_its_first_poll_changes_nothing() {
     teardown.push("b", async {}).unwrap();
     assert!(teardown.push("c", async {}).is_err());
 }
+
+/// A run given up in the middle of a stage leaves the records of the members
+/// that finished, and `report()` lists them in the order they finished, not
+/// in the order they were registered.
+#[test]
+fn a_stage_given_up_part_way_reports_its_finished_members_in_finish_order() {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Pending `n` times (waking itself), then ready.
+    fn yield_times(mut n: u32) -> impl std::future::Future<Output = ()> + Send {
+        std::future::poll_fn(move |cx| {
+            if n == 0 {
+                return Poll::Ready(());
+            }
+            n -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+    }
+
+    let mut teardown = Teardown::<4>::new();
+    let mut stage = teardown.stage();
+    stage.push("first-registered", async {}).unwrap();
+    stage.push("second-registered", yield_times(1)).unwrap();
+    stage.push("never", std::future::pending::<()>()).unwrap();
+    {
+        let mut run = pin!(teardown.run());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(run.as_mut().poll(&mut cx).is_pending());
+        assert!(run.as_mut().poll(&mut cx).is_pending());
+    }
+    let report = teardown.report();
+    let names: Vec<String> = report.iter().map(|r| r.name().to_string()).collect();
+    // The first registered finished on the first poll, the second on the
+    // second: in the cells, the second lies above the first.
+    assert_eq!(names, ["first-registered", "second-registered"]);
+    assert_eq!(report.len(), 2);
+    assert_eq!(teardown.names().next().unwrap().to_string(), "never");
+}

@@ -291,3 +291,35 @@ fn a_run_dropped_in_a_boxed_stage_keeps_a_lower_pending_inline_member_in_place()
     assert!(report.is_clean(), "{report}");
     assert_eq!(drops.count(), 2);
 }
+
+/// A registration ends the last run's report even when it is refused: making
+/// room removes records first. On an inline stack whose finished stage
+/// members are stuck below a live inline future, the refusal still comes.
+#[test]
+fn a_refused_registration_ends_the_report_too() {
+    use std::task::{Context, Waker};
+
+    let mut teardown = core::pin::pin!(teardown_stack::InlineTeardown::<2, 64>::new());
+    {
+        let mut stage = teardown.as_mut().stage();
+        stage.push_inline("done", async {}).unwrap();
+        stage
+            .push_inline("stuck", std::future::pending::<()>())
+            .unwrap();
+    }
+    {
+        let mut run = core::pin::pin!(teardown.as_mut().run());
+        assert!(
+            run.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+    }
+    assert_eq!(teardown.report().len(), 1);
+    assert!(
+        teardown.is_full(),
+        "the finished member is stuck below a live inline future"
+    );
+    assert!(teardown.as_mut().try_push_inline("more", async {}).is_err());
+    assert!(teardown.report().is_empty());
+}

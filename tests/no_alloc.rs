@@ -158,3 +158,24 @@ fn each_run_reuses_the_buffer() {
         assert!(!message.is_truncated());
     }
 }
+
+/// Giving the stack another text buffer after a run ends that run's report
+/// (its texts were in the old buffer): reading it after cannot index the new
+/// buffer with the old positions.
+#[cfg(all(feature = "texts", not(feature = "alloc")))]
+#[test]
+fn a_new_text_buffer_ends_the_last_report() {
+    let failing = pin!(async { Err::<(), _>("connection reset by peer") });
+    let (mut big, mut small) = ([0_u8; 64], [0_u8; 4]);
+    let mut teardown = Teardown::<2>::new();
+    teardown.keep_texts(&mut big);
+    teardown.push_pinned("db", failing).unwrap();
+    let (report, _) = poll_noop(teardown.run(), 1);
+    assert_eq!(
+        report.get(0).unwrap().outcome().message().unwrap(),
+        "connection reset by peer"
+    );
+    teardown.keep_texts(&mut small);
+    assert!(teardown.report().is_empty());
+    assert_eq!(teardown.report().records().count(), 0);
+}
