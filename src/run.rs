@@ -10,7 +10,7 @@ use crate::callback::{Cleanup, Failure};
 use crate::cell::{Cell, Cells, Counts, End, State, panicked};
 use crate::concurrent::{Driver, Progress, drive_stage};
 use crate::inline::{InlineSlots, NoInline, Storage};
-use crate::isolate;
+use crate::isolate::{self, Panic};
 use crate::message::Texts;
 use crate::timer::Clock;
 use crate::{NoTimer, Report, Teardown, Timer};
@@ -241,8 +241,8 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
             Ok(stopped) => return stopped,
             Err(panic) => {
                 let cell = &mut cells[progress.top - 1];
-                error!("teardown callback {:?} panicked: {}", cell.name, panic);
-                cell.finish(panicked(panic), finished, None);
+                let end = caught(cell, panic);
+                cell.finish(end, finished, None);
                 progress.top -= 1;
             }
         }
@@ -285,26 +285,19 @@ pub(crate) fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
 ) -> Poll<End<R::Timeout>> {
-    let Cell { name, state, .. } = cell;
-    let State::Pending { slot, .. } = state else {
-        unreachable!("only pending callbacks are polled");
-    };
-    let Some(future) = slot.get_mut().as_mut() else {
-        unreachable!("a pending callback has its future");
-    };
-    let mut failure = Failure::new(name, texts);
-    let polled = isolate::catch(|| future.poll_cleanup(cx, &mut failure));
-    match polled {
-        Ok(Poll::Pending) => Poll::Pending,
-        Ok(Poll::Ready(())) => Poll::Ready(match failure.into_kept() {
-            None => End::Completed,
-            Some(kept) => End::Failed(kept),
-        }),
-        Err(panic) => {
-            error!("teardown callback {:?} panicked: {}", name, panic);
-            Poll::Ready(panicked(panic))
-        }
+    match isolate::catch(|| poll_uncaught(&mut *cell, texts, cx)) {
+        Ok(polled) => polled,
+        Err(panic) => Poll::Ready(caught(cell, panic)),
     }
+}
+
+/// How a callback that panicked while polled ended; logged.
+fn caught<R: Clock, C: ?Sized, S: Storage>(
+    cell: &Cell<'_, R, C, S>,
+    panic: Panic,
+) -> End<R::Timeout> {
+    error!("teardown callback {:?} panicked: {}", cell.name, panic);
+    panicked(panic)
 }
 
 impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
