@@ -93,3 +93,27 @@ fn with_alloc_the_report_keeps_the_whole_text() {
     assert_eq!(message.as_str(), long);
     assert!(!message.is_truncated());
 }
+
+/// The stack keeps the last run's records for `report()` until the next
+/// registration, which ends that report.
+#[test]
+fn the_report_lasts_until_the_next_registration() {
+    let mut teardown = Teardown::<2>::new();
+    teardown.push("store", async {}).unwrap();
+    teardown
+        .push("clients", async { Err::<(), _>("reset") })
+        .unwrap();
+    let ran = block_on(teardown.run());
+    assert_eq!((ran.len(), ran.failed()), (2, 1));
+
+    // Read again later, the same report.
+    let again = teardown.report();
+    assert_eq!(again.len(), 2);
+    assert_eq!(again.failed(), 1);
+    let names: Vec<String> = again.iter().map(|r| r.name().to_string()).collect();
+    assert_eq!(names, ["clients", "store"]);
+
+    teardown.push("next", async {}).unwrap();
+    assert!(teardown.report().is_empty());
+    assert_eq!(teardown.len(), 1);
+}
