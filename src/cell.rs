@@ -11,6 +11,8 @@
 //! it lies before the cell changes, and removing finished cells
 //! (`compact`) moves only the cells above the highest live inline future.
 
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
 use core::time::Duration;
 
 use sync_wrapper::SyncWrapper;
@@ -33,7 +35,15 @@ pub(crate) const INLINE: u8 = 4;
 pub(crate) const BOXED: u8 = 8;
 
 /// One callback, or its record.
-pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage> {
+///
+/// Dropping a cell drops nothing it holds: [`Cells`] lets go of what its
+/// cells own ([`Cell::release`]) only when one of them may own something
+/// ([`Cells::owns`]), so that a stack of borrowed callbacks and clean
+/// records is removed, or dropped, without a pass over its cells.
+pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage>(ManuallyDrop<Parts<'a, R, C, S>>);
+
+/// What a cell holds.
+pub(crate) struct Parts<'a, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) name: Name,
     pub(crate) state: State<'a, R, C, S>,
     /// [`JOINED`], [`STARTED`].
@@ -81,6 +91,20 @@ pub(crate) enum End<B = ()> {
     Skipped,
 }
 
+impl<'a, R: Clock, C: ?Sized, S: Storage> Deref for Cell<'a, R, C, S> {
+    type Target = Parts<'a, R, C, S>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<R: Clock, C: ?Sized, S: Storage> DerefMut for Cell<'_, R, C, S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     pub(crate) fn new(name: Name, slot: Slot<'a, C, S>, mut flags: u8, at: R::Stamp) -> Self {
         if slot.is_inline() {
@@ -89,7 +113,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         if slot.is_boxed() {
             flags |= BOXED;
         }
-        Cell {
+        Cell(ManuallyDrop::new(Parts {
             name,
             state: State::Pending {
                 slot: SyncWrapper::new(slot),
@@ -97,13 +121,33 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
                 at,
             },
             flags,
-        }
+        }))
+    }
+
+    /// Drops what the cell holds: its name, its callback or its record.
+    pub(crate) fn release(self) {
+        drop(ManuallyDrop::into_inner(self.0));
+    }
+
+    /// Whether it holds something that dropping it would let go of: an
+    /// owned name or callback, or a kept text.
+    pub(crate) fn owns(&self) -> bool {
+        self.name.is_owned()
+            || (self.is_pending() && self.flags & (INLINE | BOXED) != 0)
+            || matches!(
+                &self.state,
+                State::Done(Done {
+                    end: End::Failed(_) | End::Panicked(_),
+                    ..
+                })
+            )
     }
 
     /// Its name, and its own time budget to set at registration.
     pub(crate) fn registered(&mut self) -> (&Name, &mut R::Timeout) {
-        match &mut self.state {
-            State::Pending { timeout, .. } => (&self.name, timeout),
+        let Parts { name, state, .. } = &mut *self.0;
+        match state {
+            State::Pending { timeout, .. } => (name, timeout),
             _ => unreachable!("registered just now"),
         }
     }
@@ -341,6 +385,14 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     /// A run began since the records were last forgotten: some cells may
     /// hold records.
     pub(crate) recorded: bool,
+    /// Some cell may own something to drop: an owned name or callback, or
+    /// a kept text. Until then, removing cells and dropping the stack take
+    /// no pass over them. Set at registration and when a run records a
+    /// failure; cleared when the last cell goes.
+    pub(crate) owns: bool,
+    /// Every cell holds a record: the last run completed, and nothing was
+    /// registered since. Dropping the stack then has no callback to name.
+    pub(crate) settled: bool,
     /// How long the last run took (with a timer).
     pub(crate) elapsed: R::Timeout,
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
@@ -352,6 +404,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
             holes: None,
             texts: Texts::none(),
             recorded: false,
+            owns: false,
+            settled: false,
             elapsed: R::NO_SPAN,
             cells: heapless::Vec::new(),
         }
@@ -361,6 +415,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
 impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> {
     /// Pushes a cell; the caller made room.
     pub(crate) fn push(&mut self, cell: Cell<'a, R, C, S>) -> &mut Cell<'a, R, C, S> {
+        if cell.name.is_owned() || cell.flags & (INLINE | BOXED) != 0 {
+            self.owns = true;
+        }
         if self.cells.push(cell).is_err() {
             unreachable!("room was made before");
         }
@@ -421,7 +478,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// left between pending cells.
     fn compact_and(&mut self, forget: bool) {
         while self.cells.last().is_some_and(|cell| !cell.is_pending()) {
-            self.cells.pop();
+            self.pop();
         }
         if let Some(remove_holes) = self.holes {
             remove_holes(self, forget);
@@ -456,9 +513,32 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
             }
         }
         // Everything from `kept` up is finished and holds no future.
-        self.cells.truncate(kept);
+        while self.cells.len() > kept {
+            self.pop();
+        }
         if forget {
             self.empty_records();
+        }
+    }
+
+    /// Removes the top cell, dropping what it holds.
+    fn pop(&mut self) {
+        if let Some(cell) = self.cells.pop() {
+            if self.owns {
+                cell.release();
+            }
+        }
+        if self.cells.is_empty() {
+            self.owns = false;
+        }
+    }
+
+    /// Records that a run finished: every cell holds a record when
+    /// `settled`; any record but a completed one may keep a text.
+    pub(crate) fn ran(&mut self, counts: Counts, settled: bool) {
+        self.settled = settled;
+        if counts.completed != counts.recorded {
+            self.owns = true;
         }
     }
 
@@ -470,6 +550,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
         self.recorded = false;
         self.texts.clear();
+        let settled = core::mem::replace(&mut self.settled, false);
+        if settled && !self.owns {
+            // Nothing but records, holding nothing: all may go at once.
+            self.cells.clear();
+            return;
+        }
         // Without a stage every finished cell was on top, and is gone.
         self.compact_and(true);
     }
@@ -645,22 +731,28 @@ impl<const N: usize, R: Clock> Records<N, R> {
 /// it lies.
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
     fn drop(&mut self) {
-        // Records alone (a stack that ran) drop in any order: the vector's
-        // own drop does it.
-        let pending = self.cells.iter().filter(|cell| cell.is_pending()).count();
-        if pending == 0 {
+        let pending = if self.settled {
+            0
+        } else {
+            self.cells.iter().filter(|cell| cell.is_pending()).count()
+        };
+        if pending > 0 {
+            warn!(
+                "teardown stack dropped with {} callback(s) never finished: {}",
+                pending,
+                crate::stack::NameList(&self.cells)
+            );
+        }
+        if !self.owns {
+            debug_assert!(self.cells.iter().all(|cell| !cell.owns()));
             return;
         }
-        warn!(
-            "teardown stack dropped with {} callback(s) never finished: {}",
-            pending,
-            crate::stack::NameList(&self.cells)
-        );
+        // Records alone (a stack that ran) drop in any order.
         while let Some(cell) = self.cells.last_mut() {
             if let Some(slot) = cell.slot_mut() {
                 slot.drop_inline();
             }
-            self.cells.pop();
+            self.pop();
         }
     }
 }

@@ -42,6 +42,14 @@ impl Name {
         }
     }
 
+    /// Whether it owns its text (built at run time).
+    pub(crate) fn is_owned(&self) -> bool {
+        #[cfg(feature = "alloc")]
+        return matches!(self.0, Repr::Owned(_));
+        #[cfg(not(feature = "alloc"))]
+        false
+    }
+
     /// The name of the `seq`-th callback registered on a stack.
     pub(crate) const fn unnamed(seq: u32) -> Self {
         Name(Repr::Unnamed(seq))

@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
-use crate::cell::{Cell, Cells, Counts, End, State, panicked};
+use crate::cell::{Cell, Cells, Counts, End, Parts, State, panicked};
 use crate::concurrent::{Driver, Progress, drive_stage};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate::{self, Panic};
@@ -184,9 +184,21 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         progress.sleep = None;
         let stack = this.stack.take().expect("checked above");
         stack.cells.elapsed = R::span(elapsed);
+        stack.cells.ran(*counts, true);
         let report = Report::new(&stack.cells, *counts);
         debug!("{}", report);
         Poll::Ready(report)
+    }
+}
+
+/// A run given up part-way tells the stack what it recorded.
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
+    for Run<'_, 'a, N, R, C, S>
+{
+    fn drop(&mut self) {
+        if let Some(stack) = self.stack.as_deref_mut() {
+            stack.cells.ran(self.finished, false);
+        }
     }
 }
 
@@ -263,7 +275,7 @@ fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
 ) -> Poll<End<R::Timeout>> {
-    let Cell { name, state, .. } = cell;
+    let Parts { name, state, .. } = &mut **cell;
     let State::Pending { slot, .. } = state else {
         unreachable!("only pending callbacks are polled");
     };
