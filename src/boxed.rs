@@ -150,7 +150,7 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
         let cells = &raw mut (*stack).cells;
         (&raw mut (*cells).holes).write(None);
         (&raw mut (*cells).texts).write(Texts::none());
-        (&raw mut (*cells).recorded).write(false);
+        (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);
     }
 }

@@ -216,6 +216,24 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
     }
 
+    /// [`finish`](Self::finish) on a stack without a timer, inline where
+    /// the callback is borrowed: overwrites the callback with its record.
+    #[inline(always)]
+    pub(crate) fn finish_untimed(&mut self, end: End<R::Timeout>, counts: &mut Counts) {
+        if self.is_owned() {
+            return self.finish(end, counts, None);
+        }
+        counts.add(&end);
+        let done = State::Done(Done {
+            end,
+            seq: counts.recorded - 1,
+            elapsed: R::span(None),
+        });
+        // A borrow: dropping it would do nothing, and skipping the drop
+        // glue keeps the common path short.
+        core::mem::forget(core::mem::replace(&mut self.state, done));
+    }
+
     /// Ends a pending callback: drops its future (a panic in its destructor
     /// is caught with `std`, and makes a completed callback count as
     /// panicked) and keeps its record in its place.
@@ -369,6 +387,20 @@ impl<R: Clock> Done<R> {
     }
 }
 
+/// [`Cells::status`]: a run began since the records were last forgotten,
+/// so some cells may hold records.
+const RECORDED: u8 = 1;
+/// [`Cells::status`]: some cell may own something to drop, an owned name or
+/// callback or a kept text. Until then, removing cells and dropping the
+/// stack take no pass over them. Set at registration, and by a run that
+/// recorded anything but completions (or was given up: see
+/// [`Cells::may_own`]); cleared when the last cell goes.
+const OWNS: u8 = 2;
+/// [`Cells::status`]: every cell holds a record, the last run completed and
+/// nothing was registered since. Dropping the stack then has no callback
+/// to name.
+const SETTLED: u8 = 4;
+
 /// The cells of a stack, and every change of their places.
 ///
 /// `repr(C)`, the buffer last: see [`Teardown`](crate::Teardown)'s fields.
@@ -382,17 +414,10 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) holes: Option<fn(&mut Self, bool)>,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
-    /// A run began since the records were last forgotten: some cells may
-    /// hold records.
-    pub(crate) recorded: bool,
-    /// Some cell may own something to drop: an owned name or callback, or
-    /// a kept text. Until then, removing cells and dropping the stack take
-    /// no pass over them. Set at registration and when a run records a
-    /// failure; cleared when the last cell goes.
-    pub(crate) owns: bool,
-    /// Every cell holds a record: the last run completed, and nothing was
-    /// registered since. Dropping the stack then has no callback to name.
-    pub(crate) settled: bool,
+    /// [`RECORDED`], [`OWNS`], [`SETTLED`]: one byte, so that creating a
+    /// stack stays a few stores (a larger header to zero becomes a call to
+    /// `memclr` on a Cortex-M).
+    pub(crate) status: u8,
     /// How long the last run took (with a timer).
     pub(crate) elapsed: R::Timeout,
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
@@ -403,9 +428,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
         Cells {
             holes: None,
             texts: Texts::none(),
-            recorded: false,
-            owns: false,
-            settled: false,
+            status: 0,
             elapsed: R::NO_SPAN,
             cells: heapless::Vec::new(),
         }
@@ -416,7 +439,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// Pushes a cell; the caller made room.
     pub(crate) fn push(&mut self, cell: Cell<'a, R, C, S>) -> &mut Cell<'a, R, C, S> {
         if cell.name.is_owned() || cell.flags & (INLINE | BOXED) != 0 {
-            self.owns = true;
+            self.status |= OWNS;
         }
         if self.cells.push(cell).is_err() {
             unreachable!("room was made before");
@@ -451,7 +474,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// registration site calls it rather than carrying a copy.
     #[inline]
     pub(crate) fn make_room(&mut self) -> bool {
-        if self.recorded || self.cells.is_full() {
+        if self.status & RECORDED != 0 || self.cells.is_full() {
             return self.make_room_slow();
         }
         true
@@ -459,7 +482,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
 
     #[cold]
     fn make_room_slow(&mut self) -> bool {
-        if self.recorded {
+        if self.status & RECORDED != 0 {
             // Compacts as it forgets.
             self.forget_records();
         } else {
@@ -482,6 +505,9 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
         if let Some(remove_holes) = self.holes {
             remove_holes(self, forget);
+        }
+        if self.cells.is_empty() {
+            self.status &= !OWNS;
         }
     }
 
@@ -521,41 +547,48 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
     }
 
+    /// Whether some cell may own something to drop: [`OWNS`], or a run
+    /// began and did not complete (it may have kept texts and not said so:
+    /// it may even have been forgotten).
+    fn may_own(&self) -> bool {
+        self.status & OWNS != 0 || self.status & (RECORDED | SETTLED) == RECORDED
+    }
+
+    /// Notes that a run begins: cells will hold records.
+    pub(crate) fn begin_run(&mut self) {
+        self.status |= RECORDED;
+    }
+
     /// Removes the top cell, dropping what it holds.
     fn pop(&mut self) {
         if let Some(cell) = self.cells.pop() {
-            if self.owns {
+            if self.may_own() {
                 cell.release();
             }
         }
-        if self.cells.is_empty() {
-            self.owns = false;
-        }
     }
 
-    /// Records that a run finished: every cell holds a record when
-    /// `settled`; any record but a completed one may keep a text.
-    pub(crate) fn ran(&mut self, counts: Counts, settled: bool) {
-        self.settled = settled;
+    /// Records that a run completed: every cell holds a record; any record
+    /// but a completed one may keep a text.
+    pub(crate) fn ran(&mut self, counts: Counts) {
+        self.status |= SETTLED;
         if counts.completed != counts.recorded {
-            self.owns = true;
+            self.status |= OWNS;
         }
     }
 
     /// Forgets the records of the last run, for a new run: removes the
     /// cells that may move, and empties the others.
     pub(crate) fn forget_records(&mut self) {
-        if !self.recorded {
+        if self.status & RECORDED == 0 {
             return;
         }
-        self.recorded = false;
+        if self.may_own() {
+            // A run given up part-way, see `may_own`; or `OWNS` already.
+            self.status |= OWNS;
+        }
+        self.status &= !(RECORDED | SETTLED);
         self.texts.clear();
-        let settled = core::mem::replace(&mut self.settled, false);
-        if settled && !self.owns {
-            // Nothing but records, holding nothing: all may go at once.
-            self.cells.clear();
-            return;
-        }
         // Without a stage every finished cell was on top, and is gone.
         self.compact_and(true);
     }
@@ -731,7 +764,7 @@ impl<const N: usize, R: Clock> Records<N, R> {
 /// it lies.
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
     fn drop(&mut self) {
-        let pending = if self.settled {
+        let pending = if self.status & SETTLED != 0 {
             0
         } else {
             self.cells.iter().filter(|cell| cell.is_pending()).count()
@@ -743,7 +776,7 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C
                 crate::stack::NameList(&self.cells)
             );
         }
-        if !self.owns {
+        if !self.may_own() {
             debug_assert!(self.cells.iter().all(|cell| !cell.owns()));
             return;
         }

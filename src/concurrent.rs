@@ -13,13 +13,13 @@ use crate::cell::{Cell, Counts, End};
 use crate::fmt::Span;
 use crate::inline::Storage;
 use crate::message::Texts;
-use crate::run::poll_cell;
+use crate::run::{Alone, poll_cell, run_alone};
 use crate::timer::Clock;
 use crate::wake::StageWakers;
 
-/// What drives the stage on top of a run; see [`drive_stage`]. A stack
-/// without a timer keeps one only once it opened a stage, so that a program
-/// that never does links none of this module.
+/// What drives the rest of a run with stages or a timer; see
+/// [`drive_run`]. A stack without a timer keeps one only once it opened a
+/// stage, so that a program that never does links none of this module.
 pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 'n, 't, 'x, 'y> fn(
     &'p mut Progress<R>,
     &'c mut [Cell<'a, R, C, S>],
@@ -93,9 +93,38 @@ pub(crate) struct Current {
     wakers: Option<StageWakers>,
 }
 
+/// Runs the rest of a run with stages, or with a timer: callbacks alone
+/// in their stages one after another (without a timer, through
+/// [`run_alone`]; with one, each as a stage of one, so that it can time
+/// out), and each stage of several with [`drive_stage`]. `Ready` once every
+/// callback has finished.
+pub(crate) fn drive_run<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+    progress: &mut Progress<R>,
+    cells: &mut [Cell<'a, R, C, S>],
+    finished: &mut Counts,
+    texts: &mut Texts<'a>,
+    timer: &R,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    loop {
+        if progress.stage.is_none() {
+            if !R::TIMED {
+                match run_alone::<true, _, _, _>(progress, cells, finished, texts, timer, cx) {
+                    Alone::Done => return Poll::Ready(()),
+                    Alone::Pending => return Poll::Pending,
+                    Alone::Stage => {}
+                }
+            } else if !progress.next_pending(cells) {
+                return Poll::Ready(());
+            }
+        }
+        futures_lite::ready!(drive_stage(progress, cells, finished, texts, timer, cx));
+    }
+}
+
 /// Runs the stage of the highest pending cell (below `progress.top`) until
 /// it completes (`Ready`) or must wait.
-pub(crate) fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
+fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'a, R, C, S>],
     finished: &mut Counts,

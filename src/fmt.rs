@@ -71,6 +71,19 @@ macro_rules! error {
 use core::fmt;
 use core::time::Duration;
 
+/// Whether a `debug!` line may be written: checked once before a loop that
+/// would write one per callback, rather than once per callback.
+#[inline(always)]
+pub(crate) fn debug_enabled() -> bool {
+    #[cfg(all(feature = "defmt", target_os = "none"))]
+    return true;
+    #[cfg(all(feature = "log", not(all(feature = "defmt", target_os = "none"))))]
+    return log::STATIC_MAX_LEVEL >= log::LevelFilter::Debug
+        && log::max_level() >= log::LevelFilter::Debug;
+    #[cfg(not(any(feature = "log", all(feature = "defmt", target_os = "none"))))]
+    false
+}
+
 /// A caller's value known only as `Display` (a cleanup's error): shown with
 /// `Display`, and through `defmt::Display2Format` for `defmt`, which formats
 /// it on the device since its text is not known at compile time.

@@ -8,10 +8,10 @@ use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
 use crate::cell::{Cell, Cells, Counts, End, Parts, State, panicked};
-use crate::concurrent::{Driver, Progress, drive_stage};
+use crate::concurrent::{Driver, Progress, drive_run};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate::{self, Panic};
-use crate::message::Texts;
+use crate::message::{Kept, Texts};
 use crate::timer::Clock;
 use crate::{NoTimer, Report, Teardown, Timer};
 
@@ -131,7 +131,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         if !this.begun {
             this.begun = true;
             stack.cells.forget_records();
-            stack.cells.recorded = true;
+            stack.cells.begin_run();
             stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }
@@ -143,67 +143,48 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         } = stack;
         let Cells { cells, texts, .. } = cells;
         let counts = &mut this.finished;
-        loop {
-            if progress.stage.is_none() {
-                // Without a timer there is nothing to time out: the
-                // callbacks alone in their stages run one after another,
-                // with none of a stage's bookkeeping.
-                if !R::TIMED {
-                    match run_alone(progress, cells, counts, texts, timer, cx) {
-                        Alone::Done => break,
-                        Alone::Pending => return Poll::Pending,
-                        Alone::Stage => {}
-                    }
-                } else if !progress.next_pending(cells) {
-                    break;
-                }
-            }
-            // A stage, or any callback on a stack with a timer. Without a
-            // timer only a stack that opened a stage gets here, through the
-            // pointer `stage()` left: a stack that never does links none of
-            // it.
-            let drive: Driver<'a, R, C, S> = if R::TIMED {
-                drive_stage
-            } else {
-                match stages {
-                    Some(drive) => *drive,
-                    // Cells join a stage only through `stage()`, which leaves
-                    // the pointer: there is nothing else to run.
-                    None => {
-                        debug_assert!(cells.iter().all(|cell| !cell.is_pending()));
-                        break;
-                    }
-                }
-            };
-            futures_lite::ready!(drive(progress, cells, counts, texts, timer, cx));
-        }
+        // Without a timer there is nothing to time out: a stack that never
+        // opened a stage runs its callbacks one after another, with none of
+        // a stage's bookkeeping. Any other goes through the driver of whole
+        // runs: the pointer `stage()` left, or the timed one. A stack that
+        // does neither links none of it.
+        let drive: Driver<'a, R, C, S> = match stages {
+            _ if R::TIMED => drive_run,
+            Some(drive) => *drive,
+            None => match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx) {
+                Alone::Done => return Poll::Ready(this.complete()),
+                Alone::Pending => return Poll::Pending,
+                Alone::Stage => unreachable!("no stage was opened"),
+            },
+        };
+        futures_lite::ready!(drive(progress, cells, counts, texts, timer, cx));
+        Poll::Ready(this.complete())
+    }
+}
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    /// Ends a run whose callbacks have all finished: its report.
+    fn complete(&mut self) -> Report<'s> {
+        let progress = &mut self.progress;
+        let stack = self.stack.take().expect("checked in poll");
+        let timer = &stack.timer;
         let end = timer.now();
         let elapsed = end
             .zip(R::budget_of(progress.at))
             .map(|(end, at)| end.saturating_sub(at));
         progress.sleep = None;
-        let stack = this.stack.take().expect("checked above");
         stack.cells.elapsed = R::span(elapsed);
-        stack.cells.ran(*counts, true);
-        let report = Report::new(&stack.cells, *counts);
+        stack.cells.ran(self.finished);
+        let report = Report::new(&stack.cells, self.finished);
         debug!("{}", report);
-        Poll::Ready(report)
-    }
-}
-
-/// A run given up part-way tells the stack what it recorded.
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Drop
-    for Run<'_, 'a, N, R, C, S>
-{
-    fn drop(&mut self) {
-        if let Some(stack) = self.stack.as_deref_mut() {
-            stack.cells.ran(self.finished, false);
-        }
+        report
     }
 }
 
 /// Where [`run_alone`] stopped.
-enum Alone {
+pub(crate) enum Alone {
     /// Every callback has finished.
     Done,
     /// The callback on top is pending.
@@ -214,12 +195,14 @@ enum Alone {
 
 /// Runs the callbacks that are stages of their own, from the top down,
 /// until one is pending, one belongs to a larger stage, or none is left.
+/// `STAGED` is whether the stack ever opened a stage: without, no cell
+/// joins another, and nothing checks.
 ///
 /// With `std`, the whole batch runs under one `catch_unwind`, not one per
 /// callback: a panic can only come from the callback being polled (the one
 /// below `progress.top`), which is then recorded as panicked, and the batch
 /// goes on under a new one.
-fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
+pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'_, R, C, S>],
     finished: &mut Counts,
@@ -227,26 +210,42 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     timer: &R,
     cx: &mut Context<'_>,
 ) -> Alone {
+    debug_assert!(STAGED || cells.iter().all(|cell| !cell.is_joined()));
+    let verbose = crate::fmt::debug_enabled();
     loop {
         let batch = isolate::catch(|| {
+            // Whether the cell above the one looked at joins it: read once
+            // here, then known from the cell looked at before.
+            let mut joined_from_above =
+                STAGED && cells.get(progress.top).is_some_and(|c| c.is_joined());
             loop {
-                if !progress.next_pending(cells) {
+                let Some(at) = progress.top.checked_sub(1) else {
                     return Alone::Done;
+                };
+                let cell = &mut cells[at];
+                if !cell.is_pending() {
+                    // Finished in a run given up part-way.
+                    joined_from_above = STAGED && cell.is_joined();
+                    progress.top = at;
+                    continue;
                 }
-                let top = progress.top - 1;
-                if !is_alone(cells, top) {
+                if STAGED && (joined_from_above || cell.is_joined()) {
                     return Alone::Stage;
                 }
-                let cell = &mut cells[top];
-                if !cell.is_started() {
-                    cell.start(timer.stamp());
+                if verbose && !cell.is_started() {
                     debug!("running teardown callback {:?}", cell.name);
                 }
-                let Poll::Ready(end) = poll_uncaught(cell, texts, cx) else {
+                let Poll::Ready(failure) = poll_uncaught(cell, texts, cx) else {
+                    // Started, so that a later poll does not say so again
+                    // (without a timer its start time is nothing to keep).
+                    cell.start(timer.stamp());
                     return Alone::Pending;
                 };
-                cell.finish(end, finished, None);
-                progress.top = top;
+                match failure {
+                    None => cell.finish_untimed(End::Completed, finished),
+                    Some(kept) => failed(cell, kept, finished),
+                }
+                progress.top = at;
             }
         });
         match batch {
@@ -261,20 +260,25 @@ fn run_alone<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     }
 }
 
-/// Whether cell `at` is a stage of its own: joins nothing below, and
-/// nothing above joins it.
-fn is_alone<R: Clock, C: ?Sized, S: Storage>(cells: &[Cell<'_, R, C, S>], at: usize) -> bool {
-    !cells[at].is_joined() && cells.get(at + 1).is_none_or(|above| !above.is_joined())
+/// Records a lone callback's failure: out of the loop's way.
+#[cold]
+#[inline(never)]
+fn failed<R: Clock, C: ?Sized, S: Storage>(
+    cell: &mut Cell<'_, R, C, S>,
+    kept: Kept,
+    finished: &mut Counts,
+) {
+    cell.finish(End::Failed(kept), finished, None);
 }
 
-/// Polls one pending callback once, turning an error into how it ended; a
-/// panic goes through (the caller catches it).
+/// Polls one pending callback once; once ready, what was kept of its error
+/// if it failed. A panic goes through (the caller catches it).
 #[inline(always)]
 fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
-) -> Poll<End<R::Timeout>> {
+) -> Poll<Option<Kept>> {
     let Parts { name, state, .. } = &mut **cell;
     let State::Pending { slot, .. } = state else {
         unreachable!("only pending callbacks are polled");
@@ -284,10 +288,7 @@ fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     };
     let mut failure = Failure::new(name, texts);
     futures_lite::ready!(future.poll_cleanup(cx, &mut failure));
-    Poll::Ready(match failure.into_kept() {
-        None => End::Completed,
-        Some(kept) => End::Failed(kept),
-    })
+    Poll::Ready(failure.into_kept())
 }
 
 /// Polls one pending callback once, turning an error or a panic into how
@@ -298,7 +299,10 @@ pub(crate) fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cx: &mut Context<'_>,
 ) -> Poll<End<R::Timeout>> {
     match isolate::catch(|| poll_uncaught(&mut *cell, texts, cx)) {
-        Ok(polled) => polled,
+        Ok(polled) => polled.map(|failure| match failure {
+            None => End::Completed,
+            Some(kept) => End::Failed(kept),
+        }),
         Err(panic) => Poll::Ready(caught(cell, panic)),
     }
 }

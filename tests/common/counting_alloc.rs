@@ -15,11 +15,19 @@ thread_local! {
     // `const` initialisers with no destructor: touching them never allocates.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    // Blocks allocated less blocks freed (a `realloc` changes neither).
+    static LIVE: Cell<isize> = const { Cell::new(0) };
 }
 
 fn note_allocation() {
     if COUNTING.with(Cell::get) {
         ALLOCATIONS.with(|n| n.set(n.get() + 1));
+    }
+}
+
+fn note_block(change: isize) {
+    if COUNTING.with(Cell::get) {
+        LIVE.with(|n| n.set(n.get() + change));
     }
 }
 
@@ -29,12 +37,14 @@ fn note_allocation() {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note_allocation();
+        note_block(1);
         // SAFETY: forwarded as is; the caller upholds `alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note_allocation();
+        note_block(1);
         // SAFETY: forwarded as is; the caller upholds `alloc_zeroed`'s contract.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -46,6 +56,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note_block(-1);
         // SAFETY: forwarded as is; `ptr` came from `System` through us.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -56,10 +67,22 @@ static ALLOCATOR: Counting = Counting;
 
 /// Runs `f` and returns its output with the allocations it made on this
 /// thread.
+#[allow(dead_code)]
 pub fn allocations_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
     ALLOCATIONS.with(|n| n.set(0));
     COUNTING.with(|c| c.set(true));
     let out = f();
     COUNTING.with(|c| c.set(false));
     (out, ALLOCATIONS.with(Cell::get))
+}
+
+/// Runs `f` and returns its output with the number of blocks it left
+/// allocated on this thread: blocks allocated less blocks freed.
+#[allow(dead_code)]
+pub fn blocks_left_by<T>(f: impl FnOnce() -> T) -> (T, isize) {
+    LIVE.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    let out = f();
+    COUNTING.with(|c| c.set(false));
+    (out, LIVE.with(Cell::get))
 }
