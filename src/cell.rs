@@ -216,22 +216,39 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
     }
 
-    /// [`finish`](Self::finish) on a stack without a timer, inline where
-    /// the callback is borrowed: overwrites the callback with its record.
+    /// [`finish`](Self::finish) on a stack without a timer: keeps its
+    /// record, numbered `seq`, in its place, inline where the callback is
+    /// borrowed. Returns how it ended: an owned callback that panics when
+    /// dropped has not completed.
     #[inline(always)]
-    pub(crate) fn finish_untimed(&mut self, end: End<R::Timeout>, counts: &mut Counts) {
+    pub(crate) fn finish_untimed(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
         if self.is_owned() {
-            return self.finish(end, counts, None);
+            return self.finish_owned(end, seq);
         }
-        counts.add(&end);
+        self.keep(end, seq)
+    }
+
+    /// [`finish_untimed`](Self::finish_untimed) of an owned callback.
+    #[cold]
+    #[inline(never)]
+    fn finish_owned(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
+        let end = self.let_go(end);
+        self.keep(end, seq)
+    }
+
+    /// Puts the record in place of a callback that holds nothing to drop
+    /// (a borrow, or one `let_go` emptied): skipping the drop glue keeps
+    /// the common path short.
+    #[inline(always)]
+    fn keep(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
+        let kind = end.kind();
         let done = State::Done(Done {
             end,
-            seq: counts.recorded - 1,
+            seq,
             elapsed: R::span(None),
         });
-        // A borrow: dropping it would do nothing, and skipping the drop
-        // glue keeps the common path short.
         core::mem::forget(core::mem::replace(&mut self.state, done));
+        kind
     }
 
     /// Ends a pending callback: drops its future (a panic in its destructor
@@ -304,30 +321,40 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 }
 
-/// How many callbacks a run recorded, and how many of them completed: what
-/// a report answers at once; the other counts it reads from the records.
+/// How many callbacks a run recorded, and how many of them completed or
+/// failed: what a report answers at once; the other counts it reads from
+/// the records. A completion, the common case, changes `recorded` only.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub(crate) struct Counts {
     pub(crate) recorded: u32,
-    pub(crate) completed: u32,
     pub(crate) failed: u32,
+    /// Neither completed nor failed: panicked, timed out or skipped.
+    pub(crate) troubled: u32,
 }
 
 impl Counts {
     pub(crate) const fn new() -> Self {
         Counts {
             recorded: 0,
-            completed: 0,
             failed: 0,
+            troubled: 0,
         }
     }
 
+    pub(crate) fn completed(&self) -> u32 {
+        self.recorded - self.failed - self.troubled
+    }
+
     pub(crate) fn add<B>(&mut self, end: &End<B>) {
+        self.add_kind(end.kind());
+    }
+
+    pub(crate) fn add_kind(&mut self, kind: Kind) {
         self.recorded += 1;
-        match end {
-            End::Completed => self.completed += 1,
-            End::Failed(_) => self.failed += 1,
-            _ => {}
+        match kind {
+            Kind::Completed => {}
+            Kind::Failed => self.failed += 1,
+            _ => self.troubled += 1,
         }
     }
 
@@ -572,7 +599,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// but a completed one may keep a text.
     pub(crate) fn ran(&mut self, counts: Counts) {
         self.status |= SETTLED;
-        if counts.completed != counts.recorded {
+        if counts.completed() != counts.recorded {
             self.status |= OWNS;
         }
     }

@@ -240,7 +240,7 @@ impl<'r> Report<'r> {
     /// How many completed without error.
     #[must_use]
     pub fn completed(&self) -> usize {
-        self.counts().completed as usize
+        self.counts().completed() as usize
     }
 
     /// How many returned an error.
@@ -271,7 +271,7 @@ impl<'r> Report<'r> {
     #[must_use]
     pub fn is_clean(&self) -> bool {
         let counts = self.counts();
-        counts.completed == counts.recorded
+        counts.completed() == counts.recorded
     }
 
     /// The callbacks that did not complete, in report order.

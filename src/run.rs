@@ -7,8 +7,8 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
-use crate::cell::{Cell, Cells, Counts, End, Parts, State, panicked};
-use crate::concurrent::{Driver, Progress, drive_run};
+use crate::cell::{Cell, Cells, Counts, End, Kind, Parts, State, panicked};
+use crate::concurrent::{Progress, drive_run};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate::{self, Panic};
 use crate::message::{Kept, Texts};
@@ -123,9 +123,10 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
     /// If polled again after it completed.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<'s>> {
         let this = &mut *self;
-        let stack = this
+        // Taken for the report's lifetime, given back while pending.
+        let stack: &'s mut Teardown<'a, N, R, C, S> = this
             .stack
-            .as_deref_mut()
+            .take()
             .expect("teardown run polled after it completed");
         let progress = &mut this.progress;
         if !this.begun {
@@ -140,7 +141,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             timer,
             stages,
             ..
-        } = stack;
+        } = &mut *stack;
         let Cells { cells, texts, .. } = cells;
         let counts = &mut this.finished;
         // Without a timer there is nothing to time out: a stack that never
@@ -148,17 +149,20 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         // a stage's bookkeeping. Any other goes through the driver of whole
         // runs: the pointer `stage()` left, or the timed one. A stack that
         // does neither links none of it.
-        let drive: Driver<'a, R, C, S> = match stages {
-            _ if R::TIMED => drive_run,
-            Some(drive) => *drive,
+        let polled = match stages {
+            _ if R::TIMED => drive_run(progress, cells, counts, texts, timer, cx),
+            Some(drive) => drive(progress, cells, counts, texts, timer, cx),
             None => match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx) {
-                Alone::Done => return Poll::Ready(this.complete()),
-                Alone::Pending => return Poll::Pending,
+                Alone::Done => Poll::Ready(()),
+                Alone::Pending => Poll::Pending,
                 Alone::Stage => unreachable!("no stage was opened"),
             },
         };
-        futures_lite::ready!(drive(progress, cells, counts, texts, timer, cx));
-        Poll::Ready(this.complete())
+        if polled.is_pending() {
+            this.stack = Some(stack);
+            return Poll::Pending;
+        }
+        Poll::Ready(this.complete(stack))
     }
 }
 
@@ -166,9 +170,8 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Run<'s, 'a, N, R, C, S>
 {
     /// Ends a run whose callbacks have all finished: its report.
-    fn complete(&mut self) -> Report<'s> {
+    fn complete(&mut self, stack: &'s mut Teardown<'a, N, R, C, S>) -> Report<'s> {
         let progress = &mut self.progress;
-        let stack = self.stack.take().expect("checked in poll");
         let timer = &stack.timer;
         let end = timer.now();
         let elapsed = end
@@ -211,26 +214,41 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
     cx: &mut Context<'_>,
 ) -> Alone {
     debug_assert!(STAGED || cells.iter().all(|cell| !cell.is_joined()));
-    let verbose = crate::fmt::debug_enabled();
     loop {
+        // Where the batch starts. The loop keeps its place and its counts
+        // in locals, written back only when it stops; after a panic they
+        // are read back from the cells (see `after_panic`).
+        let start = (progress.top, *finished);
         let batch = isolate::catch(|| {
+            let verbose = crate::fmt::debug_enabled();
+            let (top, counts) = start;
+            let Counts {
+                mut recorded,
+                mut failed,
+                mut troubled,
+            } = counts;
             // Whether the cell above the one looked at joins it: read once
             // here, then known from the cell looked at before.
-            let mut joined_from_above =
-                STAGED && cells.get(progress.top).is_some_and(|c| c.is_joined());
-            loop {
-                let Some(at) = progress.top.checked_sub(1) else {
-                    return Alone::Done;
+            let mut joined_from_above = STAGED && cells.get(top).is_some_and(|c| c.is_joined());
+            // The cells not done with yet: the one looked at is the last.
+            let mut below = &mut cells[..top];
+            let (top, stopped) = loop {
+                let top = below.len();
+                let Some((cell, rest)) = core::mem::take(&mut below).split_last_mut() else {
+                    break (0, Alone::Done);
                 };
-                let cell = &mut cells[at];
-                if !cell.is_pending() {
+                // Without stages, a new run begins with the finished cells
+                // on top removed, and finishes the rest top down: all
+                // below `top` are pending.
+                debug_assert!(STAGED || cell.is_pending());
+                if STAGED && !cell.is_pending() {
                     // Finished in a run given up part-way.
-                    joined_from_above = STAGED && cell.is_joined();
-                    progress.top = at;
+                    joined_from_above = cell.is_joined();
+                    below = rest;
                     continue;
                 }
                 if STAGED && (joined_from_above || cell.is_joined()) {
-                    return Alone::Stage;
+                    break (top, Alone::Stage);
                 }
                 if verbose && !cell.is_started() {
                     debug!("running teardown callback {:?}", cell.name);
@@ -239,36 +257,87 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                     // Started, so that a later poll does not say so again
                     // (without a timer its start time is nothing to keep).
                     cell.start(timer.stamp());
-                    return Alone::Pending;
+                    break (top, Alone::Pending);
                 };
-                match failure {
-                    None => cell.finish_untimed(End::Completed, finished),
-                    Some(kept) => failed(cell, kept, finished),
+                let kind = match failure {
+                    None => cell.finish_untimed(End::Completed, recorded),
+                    Some(kept) => record_failure(cell, kept, recorded),
+                };
+                recorded += 1;
+                if kind != Kind::Completed {
+                    (failed, troubled) = tally(kind, failed, troubled);
                 }
-                progress.top = at;
-            }
+                below = rest;
+            };
+            progress.top = top;
+            *finished = Counts {
+                recorded,
+                failed,
+                troubled,
+            };
+            stopped
         });
         match batch {
             Ok(stopped) => return stopped,
-            Err(panic) => {
-                let cell = &mut cells[progress.top - 1];
-                let end = caught(cell, panic);
-                cell.finish(end, finished, None);
-                progress.top -= 1;
-            }
+            Err(panic) => after_panic(cells, start, progress, finished, panic),
         }
     }
 }
 
-/// Records a lone callback's failure: out of the loop's way.
+/// Records the callback that panicked in a batch of [`run_alone`] begun at
+/// `start` (`top`, counts), and what the batch finished before it: the
+/// highest pending cell below `top` is the one that panicked (every cell
+/// the batch went past has finished), and the cells above it that finished
+/// in this run are numbered from the counts the batch began with.
 #[cold]
 #[inline(never)]
-fn failed<R: Clock, C: ?Sized, S: Storage>(
+fn after_panic<R: Clock, C: ?Sized, S: Storage>(
+    cells: &mut [Cell<'_, R, C, S>],
+    (top, counts): (usize, Counts),
+    progress: &mut Progress<R>,
+    finished: &mut Counts,
+    panic: Panic,
+) {
+    let Some(at) = cells[..top].iter().rposition(|cell| cell.is_pending()) else {
+        unreachable!("the callback that panicked is still pending");
+    };
+    let mut batch = Counts::of(
+        cells[at + 1..top]
+            .iter()
+            .filter_map(|cell| match &cell.state {
+                State::Done(done) if done.seq >= counts.recorded => Some(&done.end),
+                _ => None,
+            }),
+    );
+    batch.recorded += counts.recorded;
+    batch.failed += counts.failed;
+    batch.troubled += counts.troubled;
+    *finished = batch;
+    let cell = &mut cells[at];
+    let end = caught(cell, panic);
+    cell.finish(end, finished, None);
+    progress.top = at;
+}
+
+/// Records a lone callback's failure, numbered `seq`: out of the loop's
+/// way. Returns how it ended.
+#[cold]
+#[inline(never)]
+fn record_failure<R: Clock, C: ?Sized, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     kept: Kept,
-    finished: &mut Counts,
-) {
-    cell.finish(End::Failed(kept), finished, None);
+    seq: u32,
+) -> Kind {
+    cell.finish_untimed(End::Failed(kept), seq)
+}
+
+/// Counts a callback that did not complete: out of the loop's way.
+#[cold]
+fn tally(kind: Kind, failed: u32, troubled: u32) -> (u32, u32) {
+    match kind {
+        Kind::Failed => (failed + 1, troubled),
+        _ => (failed, troubled + 1),
+    }
 }
 
 /// Polls one pending callback once; once ready, what was kept of its error
