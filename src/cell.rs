@@ -78,6 +78,10 @@ pub(crate) struct Done<R: Clock> {
     pub(crate) elapsed: R::Timeout,
 }
 
+/// An owned callback being dropped by the loop of lone callbacks: its
+/// cell's index, and how it had ended (see [`Cell::finish_untimed`]).
+pub(crate) type Dropping<B> = Option<(usize, End<B>)>;
+
 /// `B` is a budget as the clock keeps it: nothing without a timer, where no
 /// callback times out.
 pub(crate) enum End<B = ()> {
@@ -216,14 +220,23 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
     }
 
-    /// [`finish`](Self::finish) on a stack without a timer: keeps its
-    /// record, numbered `seq`, in its place, inline where the callback is
-    /// borrowed. Returns how it ended: an owned callback that panics when
-    /// dropped has not completed.
+    /// [`finish`](Self::finish) on a stack without a timer, in the loop of
+    /// lone callbacks: keeps its record, numbered `seq`, in its place,
+    /// inline where the callback is borrowed. Returns how it ended.
+    ///
+    /// An owned callback is dropped here with no `catch_unwind` of its own:
+    /// the loop's catches a panic of its destructor, and finds in
+    /// `dropping` which cell it was (`at`) and how it had ended.
     #[inline(always)]
-    pub(crate) fn finish_untimed(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
+    pub(crate) fn finish_untimed(
+        &mut self,
+        end: End<R::Timeout>,
+        seq: u32,
+        at: usize,
+        dropping: &mut Dropping<R::Timeout>,
+    ) -> Kind {
         if self.is_owned() {
-            return self.finish_owned(end, seq);
+            return self.finish_owned(end, seq, at, dropping);
         }
         self.keep(end, seq)
     }
@@ -231,16 +244,40 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// [`finish_untimed`](Self::finish_untimed) of an owned callback.
     #[cold]
     #[inline(never)]
-    fn finish_owned(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
-        let end = self.let_go(end);
+    fn finish_owned(
+        &mut self,
+        end: End<R::Timeout>,
+        seq: u32,
+        at: usize,
+        dropping: &mut Dropping<R::Timeout>,
+    ) -> Kind {
+        *dropping = Some((at, end));
+        self.drop_owned();
+        let Some((_, end)) = dropping.take() else {
+            unreachable!("put there just now");
+        };
         self.keep(end, seq)
+    }
+
+    /// Drops its owned callback, a panic of its destructor going through:
+    /// an inline future where it lies (the cell then holds nothing live), a
+    /// boxed one once out of the cell (which is then vacant).
+    fn drop_owned(&mut self) {
+        let State::Pending { slot, .. } = &mut self.state else {
+            return;
+        };
+        if slot.get_mut().is_boxed() {
+            drop(core::mem::replace(&mut self.state, State::Vacant));
+        } else {
+            slot.get_mut().drop_inline();
+        }
     }
 
     /// Puts the record in place of a callback that holds nothing to drop
     /// (a borrow, or one `let_go` emptied): skipping the drop glue keeps
     /// the common path short.
     #[inline(always)]
-    fn keep(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
+    pub(crate) fn keep(&mut self, end: End<R::Timeout>, seq: u32) -> Kind {
         let kind = end.kind();
         let done = State::Done(Done {
             end,
@@ -418,11 +455,15 @@ impl<R: Clock> Done<R> {
 /// so some cells may hold records.
 const RECORDED: u8 = 1;
 /// [`Cells::status`]: some cell may own something to drop, an owned name or
-/// callback or a kept text. Until then, removing cells and dropping the
-/// stack take no pass over them. Set at registration, and by a run that
+/// a kept text. Until then (and [`CALLBACKS`]), removing cells and dropping
+/// the stack take no pass over them. Set at registration, and by a run that
 /// recorded anything but completions (or was given up: see
 /// [`Cells::may_own`]); cleared when the last cell goes.
 const OWNS: u8 = 2;
+/// [`Cells::status`]: some cell may hold an owned callback, boxed or
+/// inline. Set at registration; cleared when a run completes (every
+/// callback was let go as it finished) or the last cell goes.
+const CALLBACKS: u8 = 8;
 /// [`Cells::status`]: every cell holds a record, the last run completed and
 /// nothing was registered since. Dropping the stack then has no callback
 /// to name.
@@ -441,7 +482,7 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) holes: Option<fn(&mut Self, bool)>,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
-    /// [`RECORDED`], [`OWNS`], [`SETTLED`]: one byte, so that creating a
+    /// [`RECORDED`], [`OWNS`], [`CALLBACKS`], [`SETTLED`]: one byte, so that creating a
     /// stack stays a few stores (a larger header to zero becomes a call to
     /// `memclr` on a Cortex-M).
     pub(crate) status: u8,
@@ -465,8 +506,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
 impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> {
     /// Pushes a cell; the caller made room.
     pub(crate) fn push(&mut self, cell: Cell<'a, R, C, S>) -> &mut Cell<'a, R, C, S> {
-        if cell.name.is_owned() || cell.flags & (INLINE | BOXED) != 0 {
+        if cell.name.is_owned() {
             self.status |= OWNS;
+        }
+        if cell.flags & (INLINE | BOXED) != 0 {
+            self.status |= CALLBACKS;
         }
         if self.cells.push(cell).is_err() {
             unreachable!("room was made before");
@@ -534,7 +578,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
             remove_holes(self, forget);
         }
         if self.cells.is_empty() {
-            self.status &= !OWNS;
+            self.status &= !(OWNS | CALLBACKS);
         }
     }
 
@@ -574,11 +618,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
     }
 
-    /// Whether some cell may own something to drop: [`OWNS`], or a run
-    /// began and did not complete (it may have kept texts and not said so:
-    /// it may even have been forgotten).
+    /// Whether some cell may own something to drop: [`OWNS`],
+    /// [`CALLBACKS`], or a run began and did not complete (it may have kept
+    /// texts and not said so: it may even have been forgotten).
     fn may_own(&self) -> bool {
-        self.status & OWNS != 0 || self.status & (RECORDED | SETTLED) == RECORDED
+        self.status & (OWNS | CALLBACKS) != 0 || self.status & (RECORDED | SETTLED) == RECORDED
     }
 
     /// Notes that a run begins: cells will hold records.
@@ -595,10 +639,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         }
     }
 
-    /// Records that a run completed: every cell holds a record; any record
-    /// but a completed one may keep a text.
+    /// Records that a run completed: every cell holds a record, and no
+    /// callback is left to drop; any record but a completed one may keep a
+    /// text.
     pub(crate) fn ran(&mut self, counts: Counts) {
         self.status |= SETTLED;
+        self.status &= !CALLBACKS;
         if counts.completed() != counts.recorded {
             self.status |= OWNS;
         }

@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
-use crate::cell::{Cell, Cells, Counts, End, Kind, Parts, State, panicked};
+use crate::cell::{Cell, Cells, Counts, Dropping, End, Kind, Parts, State, panicked};
 use crate::concurrent::{Progress, drive_run};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate::{self, Panic};
@@ -219,6 +219,7 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
         // in locals, written back only when it stops; after a panic they
         // are read back from the cells (see `after_panic`).
         let start = (progress.top, *finished);
+        let mut dropping = None;
         let batch = isolate::catch(|| {
             let verbose = crate::fmt::debug_enabled();
             let (top, counts) = start;
@@ -259,9 +260,10 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                     cell.start(timer.stamp());
                     break (top, Alone::Pending);
                 };
+                let at = rest.len();
                 let kind = match failure {
-                    None => cell.finish_untimed(End::Completed, recorded),
-                    Some(kept) => record_failure(cell, kept, recorded),
+                    None => cell.finish_untimed(End::Completed, recorded, at, &mut dropping),
+                    Some(kept) => record_failure(cell, kept, recorded, at, &mut dropping),
                 };
                 recorded += 1;
                 if kind != Kind::Completed {
@@ -279,27 +281,48 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
         });
         match batch {
             Ok(stopped) => return stopped,
-            Err(panic) => after_panic(cells, start, progress, finished, panic),
+            Err(panic) => after_panic(cells, start, dropping, progress, finished, panic),
         }
     }
 }
 
 /// Records the callback that panicked in a batch of [`run_alone`] begun at
-/// `start` (`top`, counts), and what the batch finished before it: the
-/// highest pending cell below `top` is the one that panicked (every cell
-/// the batch went past has finished), and the cells above it that finished
-/// in this run are numbered from the counts the batch began with.
+/// `start` (`top`, counts), and what the batch finished before it.
+///
+/// A panic while an owned callback was dropped (`dropping`) came from that
+/// callback's destructor: it had ended as `dropping` says, and a completion
+/// counts as a panic. Any other came from the highest pending cell below
+/// `top` (every cell the batch went past has finished), while polled. The
+/// cells above it that finished in this run are numbered from the counts
+/// the batch began with.
 #[cold]
 #[inline(never)]
 fn after_panic<R: Clock, C: ?Sized, S: Storage>(
     cells: &mut [Cell<'_, R, C, S>],
     (top, counts): (usize, Counts),
+    dropping: Dropping<R::Timeout>,
     progress: &mut Progress<R>,
     finished: &mut Counts,
     panic: Panic,
 ) {
-    let Some(at) = cells[..top].iter().rposition(|cell| cell.is_pending()) else {
-        unreachable!("the callback that panicked is still pending");
+    let (at, end) = match dropping {
+        Some((at, end)) => {
+            error!(
+                "teardown callback {:?} panicked while dropped: {}",
+                cells[at].name, panic
+            );
+            let end = match end {
+                End::Completed => panicked(panic),
+                other => other,
+            };
+            (at, end)
+        }
+        None => {
+            let Some(at) = cells[..top].iter().rposition(|cell| cell.is_pending()) else {
+                unreachable!("the callback that panicked is still pending");
+            };
+            (at, caught(&cells[at], panic))
+        }
     };
     let mut batch = Counts::of(
         cells[at + 1..top]
@@ -312,10 +335,15 @@ fn after_panic<R: Clock, C: ?Sized, S: Storage>(
     batch.recorded += counts.recorded;
     batch.failed += counts.failed;
     batch.troubled += counts.troubled;
-    *finished = batch;
     let cell = &mut cells[at];
-    let end = caught(cell, panic);
-    cell.finish(end, finished, None);
+    if cell.is_pending() {
+        // Panicked while polled: let go of it as any finished callback.
+        cell.finish(end, &mut batch, None);
+    } else {
+        // Dropped already (a boxed callback is out of its cell).
+        batch.add_kind(cell.keep(end, batch.recorded));
+    }
+    *finished = batch;
     progress.top = at;
 }
 
@@ -327,8 +355,10 @@ fn record_failure<R: Clock, C: ?Sized, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     kept: Kept,
     seq: u32,
+    at: usize,
+    dropping: &mut Dropping<R::Timeout>,
 ) -> Kind {
-    cell.finish_untimed(End::Failed(kept), seq)
+    cell.finish_untimed(End::Failed(kept), seq, at, dropping)
 }
 
 /// Counts a callback that did not complete: out of the loop's way.
