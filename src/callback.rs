@@ -110,11 +110,6 @@ pub trait Accepts<'a, F>: Cleanup + 'a {
     #[doc(hidden)]
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self>;
 
-    /// Erases a pointer to a future stored inline (the pointer is only
-    /// converted, never read).
-    #[doc(hidden)]
-    fn erase_raw(future: *mut F) -> *mut Self;
-
     /// Boxes and erases an owned future.
     #[cfg(feature = "alloc")]
     #[doc(hidden)]
@@ -130,10 +125,6 @@ where
         future
     }
 
-    fn erase_raw(future: *mut F) -> *mut Self {
-        future
-    }
-
     #[cfg(feature = "alloc")]
     fn erase_boxed(future: F) -> Pin<Box<Self>> {
         Box::pin(future)
@@ -146,10 +137,6 @@ where
     F::Output: CleanupOutput,
 {
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self> {
-        future
-    }
-
-    fn erase_raw(future: *mut F) -> *mut Self {
         future
     }
 
@@ -172,13 +159,19 @@ pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
 }
 
 impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
-    /// The future, unless it was dropped.
-    pub(crate) fn as_mut(&mut self) -> Option<Pin<&mut C>> {
+    /// Polls the future (see [`Cleanup::poll_cleanup`]); `None` if it was
+    /// dropped.
+    #[inline(always)]
+    pub(crate) fn poll_cleanup(
+        &mut self,
+        cx: &mut Context<'_>,
+        failure: &mut Failure<'_, '_>,
+    ) -> Option<Poll<()>> {
         match self {
-            Slot::Borrowed(future) => Some(future.as_mut()),
+            Slot::Borrowed(future) => Some(future.as_mut().poll_cleanup(cx, failure)),
             #[cfg(feature = "alloc")]
-            Slot::Boxed(future) => Some(future.as_mut()),
-            Slot::Inline(future) => future.as_pin_mut(),
+            Slot::Boxed(future) => Some(future.as_mut().poll_cleanup(cx, failure)),
+            Slot::Inline(future) => future.poll_cleanup(cx, failure),
         }
     }
 }
@@ -215,6 +208,17 @@ impl<C: ?Sized, S: Storage> Slot<'_, C, S> {
     /// Whether it holds an inline future that must not be moved.
     pub(crate) fn is_inline(&self) -> bool {
         matches!(self, Slot::Inline(future) if future.is_live())
+    }
+
+    /// Whether letting it go runs a destructor: a boxed one's, or an inline
+    /// future's with drop glue.
+    pub(crate) fn drops(&self) -> bool {
+        match self {
+            Slot::Borrowed(_) => false,
+            #[cfg(feature = "alloc")]
+            Slot::Boxed(_) => true,
+            Slot::Inline(future) => future.drops(),
+        }
     }
 
     /// Whether the stack owns it on the heap.

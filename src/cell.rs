@@ -33,6 +33,10 @@ pub(crate) const STARTED: u8 = 2;
 pub(crate) const INLINE: u8 = 4;
 /// Its callback is boxed.
 pub(crate) const BOXED: u8 = 8;
+/// Letting go of its callback runs a destructor: a boxed callback's (its
+/// box, at least), or an inline future's that has drop glue. One without
+/// is let go by overwriting it with its record.
+pub(crate) const DROPS: u8 = 16;
 
 /// One callback, or its record.
 ///
@@ -117,6 +121,9 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         if slot.is_boxed() {
             flags |= BOXED;
         }
+        if slot.drops() {
+            flags |= DROPS;
+        }
         Cell(ManuallyDrop::new(Parts {
             name,
             state: State::Pending {
@@ -137,7 +144,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// owned name or callback, or a kept text.
     pub(crate) fn owns(&self) -> bool {
         self.name.is_owned()
-            || (self.is_pending() && self.flags & (INLINE | BOXED) != 0)
+            || (self.is_pending() && self.flags & DROPS != 0)
             || matches!(
                 &self.state,
                 State::Done(Done {
@@ -178,10 +185,10 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         self.flags & BOXED != 0 && self.is_pending()
     }
 
-    /// Whether its callback is owned by the stack (inline or boxed), on a
-    /// stack that can own one at all.
+    /// Whether its callback is owned by the stack (inline or boxed) and has
+    /// a destructor to run ([`DROPS`]), on a stack that can own one at all.
     fn is_owned(&self) -> bool {
-        (S::INLINE || cfg!(feature = "alloc")) && self.flags & (INLINE | BOXED) != 0
+        (S::INLINE || cfg!(feature = "alloc")) && self.flags & DROPS != 0
     }
 
     /// Its callback, while pending.
@@ -460,8 +467,8 @@ const RECORDED: u8 = 1;
 /// recorded anything but completions (or was given up: see
 /// [`Cells::may_own`]); cleared when the last cell goes.
 const OWNS: u8 = 2;
-/// [`Cells::status`]: some cell may hold an owned callback, boxed or
-/// inline. Set at registration; cleared when a run completes (every
+/// [`Cells::status`]: some cell may hold an owned callback with a
+/// destructor to run ([`DROPS`]). Set at registration; cleared when a run completes (every
 /// callback was let go as it finished) or the last cell goes.
 const CALLBACKS: u8 = 8;
 /// [`Cells::status`]: every cell holds a record, the last run completed and
@@ -509,7 +516,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         if cell.name.is_owned() {
             self.status |= OWNS;
         }
-        if cell.flags & (INLINE | BOXED) != 0 {
+        if cell.flags & DROPS != 0 {
             self.status |= CALLBACKS;
         }
         if self.cells.push(cell).is_err() {

@@ -41,11 +41,14 @@
 
 use core::cell::UnsafeCell;
 use core::convert::Infallible;
+use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::pin::Pin;
+use core::task::{Context, Poll};
 
-use crate::callback::{Accepts, Cleanup};
+use crate::CleanupOutput;
+use crate::callback::{Accepts, Cleanup, Failure};
 use crate::{InlineTeardown, Teardown};
 
 /// The alignment of an inline slot, in bytes: a future registered with
@@ -103,19 +106,27 @@ mod sealed {
 
 /// An inline slot's contents, as the rest of the crate uses them.
 pub trait InlineSlot<C: ?Sized> {
-    /// The future, pinned where it lies; `None` once it was dropped.
-    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>>;
+    /// Polls the future where it lies (see [`Cleanup::poll_cleanup`]);
+    /// `None` once it was dropped.
+    fn poll_cleanup(
+        &mut self,
+        cx: &mut Context<'_>,
+        failure: &mut Failure<'_, '_>,
+    ) -> Option<Poll<()>>;
 
     /// Drops the future in place, once; later calls do nothing.
     fn clear(&mut self);
 
     /// Whether the future is still there (not dropped yet).
     fn is_live(&self) -> bool;
+
+    /// Whether dropping the future runs any code (its type has drop glue).
+    fn drops(&self) -> bool;
 }
 
 /// A stack without inline slots never has one to poll or drop.
 impl<C: ?Sized> InlineSlot<C> for Infallible {
-    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>> {
+    fn poll_cleanup(&mut self, _: &mut Context<'_>, _: &mut Failure<'_, '_>) -> Option<Poll<()>> {
         match *self {}
     }
 
@@ -124,6 +135,10 @@ impl<C: ?Sized> InlineSlot<C> for Infallible {
     }
 
     fn is_live(&self) -> bool {
+        match *self {}
+    }
+
+    fn drops(&self) -> bool {
         match *self {}
     }
 }
@@ -138,11 +153,22 @@ struct Buffer<const SLOT: usize>(UnsafeCell<[MaybeUninit<u8>; SLOT]>);
 
 const _: () = assert!(align_of::<Buffer<0>>() == INLINE_ALIGN);
 
+/// Polls the future of the type it was made for, stored at the pointer.
+type PollFn = unsafe fn(*mut u8, &mut Context<'_>, &mut Failure<'_, '_>) -> Poll<()>;
+
+/// Drops the future of the type it was made for, stored at the pointer.
+type DropFn = unsafe fn(*mut u8);
+
 /// A type-erased future of at most `SLOT` bytes, stored in place.
+///
+/// It keeps two functions made for the future's type, rather than a way to
+/// make a `dyn` pointer to it: a poll is one indirect call, and a future
+/// whose type has no drop glue has nothing to call when let go.
 pub struct InlineFuture<C: ?Sized, const SLOT: usize> {
-    /// Turns the buffer's address into a pointer to the erased future;
     /// `None` once the future was dropped.
-    erase: Option<fn(*mut u8) -> *mut C>,
+    poll: Option<PollFn>,
+    /// `None` for a type without drop glue.
+    drop: Option<DropFn>,
     buffer: Buffer<SLOT>,
     /// Owns a `C`: `Send` exactly when `C` is (`dyn Cleanup + Send` or
     /// `dyn Cleanup`), like the boxed and borrowed slots.
@@ -151,12 +177,31 @@ pub struct InlineFuture<C: ?Sized, const SLOT: usize> {
     _pinned: PhantomPinned,
 }
 
-/// Erases a future of type `F` stored at `ptr`.
-fn erase<'a, C, F>(ptr: *mut u8) -> *mut C
+/// Polls a future of type `F` stored at `ptr`.
+///
+/// # Safety
+///
+/// `ptr` points to a live, aligned `F` that stays where it is until dropped
+/// (pinned), and nothing else reaches it while this runs.
+unsafe fn poll_as<F>(ptr: *mut u8, cx: &mut Context<'_>, failure: &mut Failure<'_, '_>) -> Poll<()>
 where
-    C: ?Sized + Accepts<'a, F>,
+    F: Future,
+    F::Output: CleanupOutput,
 {
-    C::erase_raw(ptr.cast::<F>())
+    // SAFETY: the caller's promise: a live `F`, reached by nothing else
+    // while the borrow lives, and never moved until it is dropped.
+    let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>()) };
+    future.poll_cleanup(cx, failure)
+}
+
+/// Drops a future of type `F` stored at `ptr`.
+///
+/// # Safety
+///
+/// `ptr` points to a live, aligned `F`, never used again.
+unsafe fn drop_as<F>(ptr: *mut u8) {
+    // SAFETY: the caller's promise.
+    unsafe { core::ptr::drop_in_place(ptr.cast::<F>()) };
 }
 
 impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
@@ -169,6 +214,8 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
     /// Stores `future`, or hands it back if it does not fit.
     pub(crate) fn new<'a, F>(future: F) -> Result<Self, F>
     where
+        F: Future,
+        F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
         if !Self::fits::<F>() {
@@ -184,7 +231,12 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
         // it was never polled, so nothing points into it.
         unsafe { buffer.0.get().cast::<F>().write(future) };
         Ok(InlineFuture {
-            erase: Some(erase::<C, F>),
+            poll: Some(poll_as::<F>),
+            drop: if core::mem::needs_drop::<F>() {
+                Some(drop_as::<F>)
+            } else {
+                None
+            },
             buffer,
             owns: PhantomData,
             _pinned: PhantomPinned,
@@ -194,6 +246,8 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
     /// Stores `future`; fails to compile if it does not fit.
     pub(crate) fn new_checked<'a, F>(future: F) -> Self
     where
+        F: Future,
+        F::Output: CleanupOutput,
         C: Accepts<'a, F>,
     {
         const {
@@ -216,39 +270,49 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
 }
 
 impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
-    fn as_pin_mut(&mut self) -> Option<Pin<&mut C>> {
-        let erase = self.erase?;
-        let future = erase((&raw mut self.buffer).cast::<u8>());
-        // SAFETY: `erase` is `Some`, so the buffer holds a live future of the
-        // type `erase` was made for (written by `new`, not dropped since:
-        // `clear` takes `erase` before dropping it), at the buffer's start,
-        // aligned. The pointer is derived from `&mut self`, so no other
-        // access to the future happens while the returned borrow lives. It
-        // is made with `&raw mut`, so no reference to the bytes invalidates
-        // the future's borrows of itself (nor does `&mut self`: `Self` is
-        // `!Unpin`; module docs, invariant 3). Pinning: the future is never
-        // moved again until it is dropped in place (invariants 1 and 2): the
-        // stack holding it is a field of a pinned `InlineTeardown`, and the
-        // crate never moves an entry that holds a live inline future.
-        Some(unsafe { Pin::new_unchecked(&mut *future) })
+    fn poll_cleanup(
+        &mut self,
+        cx: &mut Context<'_>,
+        failure: &mut Failure<'_, '_>,
+    ) -> Option<Poll<()>> {
+        let poll = self.poll?;
+        // SAFETY: `poll` is `Some`, so the buffer holds a live future of the
+        // type `poll` was made for (written by `new`, not dropped since:
+        // `clear` takes `poll` before dropping it), at the buffer's start,
+        // aligned. The pointer is derived from `&mut self`, so nothing else
+        // reaches the future while it is polled. It is made with `&raw mut`,
+        // so no reference to the bytes invalidates the future's borrows of
+        // itself (nor does `&mut self`: `Self` is `!Unpin`; module docs,
+        // invariant 3). Pinning: the future is never moved again until it is
+        // dropped in place (invariants 1 and 2): the stack holding it is a
+        // field of a pinned `InlineTeardown`, and the crate never moves an
+        // entry that holds a live inline future.
+        Some(unsafe { poll((&raw mut self.buffer).cast::<u8>(), cx, failure) })
     }
 
     fn is_live(&self) -> bool {
-        self.erase.is_some()
+        self.poll.is_some()
+    }
+
+    fn drops(&self) -> bool {
+        self.drop.is_some()
     }
 
     /// If its destructor panics, the future counts as dropped all the same.
     fn clear(&mut self) {
-        let Some(erase) = self.erase.take() else {
+        if self.poll.take().is_none() {
+            return;
+        }
+        let Some(drop) = self.drop else {
+            // No drop glue: nothing to run.
             return;
         };
-        let future = erase((&raw mut self.buffer).cast::<u8>());
-        // SAFETY: `erase` was `Some`, so the buffer holds a live future of the
-        // type `erase` was made for, valid and aligned (see `as_pin_mut`).
-        // `erase` is `None` from here on, so it is dropped only this once,
+        // SAFETY: `poll` was `Some`, so the buffer holds a live future of the
+        // type `drop` was made for, valid and aligned (see `poll_cleanup`).
+        // `poll` is `None` from here on, so it is dropped only this once,
         // even if its destructor unwinds, and never used again. It is
         // dropped where it lies, so a pinned future is not moved first.
-        unsafe { core::ptr::drop_in_place(future) };
+        unsafe { drop((&raw mut self.buffer).cast::<u8>()) };
     }
 }
 
@@ -256,7 +320,7 @@ impl<C: ?Sized, const SLOT: usize> core::fmt::Debug for InlineFuture<C, SLOT> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("InlineFuture")
             .field("slot", &SLOT)
-            .field("live", &self.erase.is_some())
+            .field("live", &self.poll.is_some())
             .finish_non_exhaustive()
     }
 }

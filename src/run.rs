@@ -382,11 +382,11 @@ fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     let State::Pending { slot, .. } = state else {
         unreachable!("only pending callbacks are polled");
     };
-    let Some(future) = slot.get_mut().as_mut() else {
+    let mut failure = Failure::new(name, texts);
+    let Some(polled) = slot.get_mut().poll_cleanup(cx, &mut failure) else {
         unreachable!("a pending callback has its future");
     };
-    let mut failure = Failure::new(name, texts);
-    futures_lite::ready!(future.poll_cleanup(cx, &mut failure));
+    futures_lite::ready!(polled);
     Poll::Ready(failure.into_kept())
 }
 
