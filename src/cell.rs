@@ -49,8 +49,11 @@ pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage>(ManuallyDrop<Parts<'
 /// What a cell holds.
 pub(crate) struct Parts<'a, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) name: Name,
+    /// Its own time budget, if one was set (with a timer): beside the
+    /// state, so that registering sets it without looking at the state.
+    pub(crate) timeout: R::Timeout,
     pub(crate) state: State<'a, R, C, S>,
-    /// [`JOINED`], [`STARTED`].
+    /// [`JOINED`], [`STARTED`], [`INLINE`], [`BOXED`], [`DROPS`].
     pub(crate) flags: u8,
 }
 
@@ -60,8 +63,6 @@ pub(crate) enum State<'a, R: Clock, C: ?Sized, S: Storage> {
         /// Reached only through `&mut`: the callbacks need not be `Sync`,
         /// and the stack, whose records a report reads, still is.
         slot: SyncWrapper<Slot<'a, C, S>>,
-        /// Its own time budget, if one was set.
-        timeout: R::Timeout,
         /// When it was first polled (valid once [`STARTED`]): its own
         /// timeout counts from there.
         at: R::Stamp,
@@ -126,9 +127,9 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
         Cell(ManuallyDrop::new(Parts {
             name,
+            timeout: R::Timeout::default(),
             state: State::Pending {
                 slot: SyncWrapper::new(slot),
-                timeout: R::Timeout::default(),
                 at,
             },
             flags,
@@ -156,11 +157,8 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 
     /// Its name, and its own time budget to set at registration.
     pub(crate) fn registered(&mut self) -> (&Name, &mut R::Timeout) {
-        let Parts { name, state, .. } = &mut *self.0;
-        match state {
-            State::Pending { timeout, .. } => (name, timeout),
-            _ => unreachable!("registered just now"),
-        }
+        let Parts { name, timeout, .. } = &mut *self.0;
+        (name, timeout)
     }
 
     pub(crate) fn is_pending(&self) -> bool {
@@ -202,9 +200,10 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// The time past which it is cancelled: its first poll plus its own
     /// timeout, when it has started and has one.
     pub(crate) fn deadline(&self) -> Option<Duration> {
-        let State::Pending { timeout, at, .. } = &self.state else {
+        let State::Pending { at, .. } = &self.state else {
             return None;
         };
+        let timeout = &self.timeout;
         if !self.is_started() {
             return None;
         }
