@@ -20,6 +20,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// the callback below it when `joined` (else as a stage of its own);
     /// hands it back untouched, with `store` never called, when there is no
     /// room.
+    #[inline]
     pub(crate) fn register<T>(
         &mut self,
         joined: bool,
