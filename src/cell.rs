@@ -274,13 +274,14 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         };
         if !slot.get_mut().is_boxed() {
             slot.get_mut().drop_inline();
-            return;
-        }
-        #[cfg(feature = "alloc")]
-        if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, State::Vacant) {
-            // Straight to the box's destructor, not the state's drop glue.
-            if let Slot::Boxed(future) = slot.into_inner() {
-                drop(future);
+        } else {
+            #[cfg(feature = "alloc")]
+            if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, State::Vacant)
+            {
+                // Straight to the box's destructor, not the state's drop glue.
+                if let Slot::Boxed(future) = slot.into_inner() {
+                    drop(future);
+                }
             }
         }
     }
