@@ -849,7 +849,20 @@ impl<const N: usize, R: Clock> Records<N, R> {
 /// registered first, the order `run` would have used; an inline one where
 /// it lies.
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
+    #[inline]
     fn drop(&mut self) {
+        // The common end of a stack: a run completed, and nothing is owned.
+        if self.status & SETTLED != 0 && !self.may_own() {
+            return;
+        }
+        self.drop_slow();
+    }
+}
+
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'_, N, R, C, S> {
+    #[cold]
+    #[inline(never)]
+    fn drop_slow(&mut self) {
         let pending = if self.status & SETTLED != 0 {
             0
         } else {
