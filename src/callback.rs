@@ -21,12 +21,13 @@ use crate::{CleanupOutput, Name};
 /// [`LocalTeardown`](crate::LocalTeardown)). Sealed: it cannot be implemented
 /// outside this crate.
 pub trait Cleanup: sealed::Sealed {
-    /// Polls the future; on an error, hands it to `failure` before
-    /// returning `Ready`.
+    /// Polls the future, registered as `name`; on an error, hands it to
+    /// `failure` before returning `Ready`.
     #[doc(hidden)]
     fn poll_cleanup(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
+        name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Poll<()>;
 }
@@ -39,11 +40,12 @@ where
     fn poll_cleanup(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
+        name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Poll<()> {
         let output = futures_lite::ready!(self.poll(cx));
         if let Err(error) = output.into_result() {
-            failure.fail(&error);
+            failure.fail(name, &error);
         }
         Poll::Ready(())
     }
@@ -52,43 +54,38 @@ where
 impl core::fmt::Debug for Failure<'_, '_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Failure")
-            .field("name", self.name)
             .field("failed", &self.kept.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// Where a failing callback's error goes: logged with the callback's name,
-/// and its text kept for the report.
+/// and its text kept for the report. One serves a whole run of polls, each
+/// taking what it kept ([`take`](Self::take)).
 ///
 /// Its one method is generic and called only from the poll of a callback
 /// whose output can be an error: a program whose callbacks all output `()`
 /// links none of the text rendering.
 #[doc(hidden)]
 pub struct Failure<'f, 't> {
-    name: &'f Name,
     texts: &'f mut Texts<'t>,
     kept: Option<Kept>,
 }
 
 impl<'f, 't> Failure<'f, 't> {
-    pub(crate) fn new(name: &'f Name, texts: &'f mut Texts<'t>) -> Self {
-        Failure {
-            name,
-            texts,
-            kept: None,
-        }
+    pub(crate) fn new(texts: &'f mut Texts<'t>) -> Self {
+        Failure { texts, kept: None }
     }
 
-    /// What was kept of the error, if the callback failed.
-    pub(crate) fn into_kept(self) -> Option<Kept> {
-        self.kept
+    /// What was kept of the error, if the callback just polled failed.
+    pub(crate) fn take(&mut self) -> Option<Kept> {
+        self.kept.take()
     }
 
-    fn fail<E: Display>(&mut self, error: &E) {
+    fn fail<E: Display>(&mut self, name: &Name, error: &E) {
         warn!(
             "teardown callback {:?} failed: {}",
-            self.name,
+            name,
             crate::fmt::Shown(error)
         );
         self.kept = Some(self.texts.keep(error));
@@ -165,13 +162,14 @@ impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
     pub(crate) fn poll_cleanup(
         &mut self,
         cx: &mut Context<'_>,
+        name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Option<Poll<()>> {
         match self {
-            Slot::Borrowed(future) => Some(future.as_mut().poll_cleanup(cx, failure)),
+            Slot::Borrowed(future) => Some(future.as_mut().poll_cleanup(cx, name, failure)),
             #[cfg(feature = "alloc")]
-            Slot::Boxed(future) => Some(future.as_mut().poll_cleanup(cx, failure)),
-            Slot::Inline(future) => future.poll_cleanup(cx, failure),
+            Slot::Boxed(future) => Some(future.as_mut().poll_cleanup(cx, name, failure)),
+            Slot::Inline(future) => future.poll_cleanup(cx, name, failure),
         }
     }
 }

@@ -47,8 +47,8 @@ use core::mem::{MaybeUninit, align_of, size_of};
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::CleanupOutput;
 use crate::callback::{Accepts, Cleanup, Failure};
+use crate::{CleanupOutput, Name};
 use crate::{InlineTeardown, Teardown};
 
 /// The alignment of an inline slot, in bytes: a future registered with
@@ -111,6 +111,7 @@ pub trait InlineSlot<C: ?Sized> {
     fn poll_cleanup(
         &mut self,
         cx: &mut Context<'_>,
+        name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Option<Poll<()>>;
 
@@ -126,7 +127,12 @@ pub trait InlineSlot<C: ?Sized> {
 
 /// A stack without inline slots never has one to poll or drop.
 impl<C: ?Sized> InlineSlot<C> for Infallible {
-    fn poll_cleanup(&mut self, _: &mut Context<'_>, _: &mut Failure<'_, '_>) -> Option<Poll<()>> {
+    fn poll_cleanup(
+        &mut self,
+        _: &mut Context<'_>,
+        _: &Name,
+        _: &mut Failure<'_, '_>,
+    ) -> Option<Poll<()>> {
         match *self {}
     }
 
@@ -154,7 +160,7 @@ struct Buffer<const SLOT: usize>(UnsafeCell<[MaybeUninit<u8>; SLOT]>);
 const _: () = assert!(align_of::<Buffer<0>>() == INLINE_ALIGN);
 
 /// Polls the future of the type it was made for, stored at the pointer.
-type PollFn = unsafe fn(*mut u8, &mut Context<'_>, &mut Failure<'_, '_>) -> Poll<()>;
+type PollFn = unsafe fn(*mut u8, &mut Context<'_>, &Name, &mut Failure<'_, '_>) -> Poll<()>;
 
 /// Drops the future of the type it was made for, stored at the pointer.
 type DropFn = unsafe fn(*mut u8);
@@ -183,7 +189,12 @@ pub struct InlineFuture<C: ?Sized, const SLOT: usize> {
 ///
 /// `ptr` points to a live, aligned `F` that stays where it is until dropped
 /// (pinned), and nothing else reaches it while this runs.
-unsafe fn poll_as<F>(ptr: *mut u8, cx: &mut Context<'_>, failure: &mut Failure<'_, '_>) -> Poll<()>
+unsafe fn poll_as<F>(
+    ptr: *mut u8,
+    cx: &mut Context<'_>,
+    name: &Name,
+    failure: &mut Failure<'_, '_>,
+) -> Poll<()>
 where
     F: Future,
     F::Output: CleanupOutput,
@@ -191,7 +202,7 @@ where
     // SAFETY: the caller's promise: a live `F`, reached by nothing else
     // while the borrow lives, and never moved until it is dropped.
     let future = unsafe { Pin::new_unchecked(&mut *ptr.cast::<F>()) };
-    future.poll_cleanup(cx, failure)
+    future.poll_cleanup(cx, name, failure)
 }
 
 /// Drops a future of type `F` stored at `ptr`.
@@ -273,6 +284,7 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
     fn poll_cleanup(
         &mut self,
         cx: &mut Context<'_>,
+        name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Option<Poll<()>> {
         let poll = self.poll?;
@@ -287,7 +299,7 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
         // dropped in place (invariants 1 and 2): the stack holding it is a
         // field of a pinned `InlineTeardown`, and the crate never moves an
         // entry that holds a live inline future.
-        Some(unsafe { poll((&raw mut self.buffer).cast::<u8>(), cx, failure) })
+        Some(unsafe { poll((&raw mut self.buffer).cast::<u8>(), cx, name, failure) })
     }
 
     fn is_live(&self) -> bool {

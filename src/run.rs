@@ -232,7 +232,12 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
             // here, then known from the cell looked at before.
             let mut joined_from_above = STAGED && cells.get(top).is_some_and(|c| c.is_joined());
             // The cells not done with yet: the one looked at is the last.
-            let mut below = &mut cells[..top];
+            // (`top` never exceeds the cells, which a run cannot remove:
+            // the `min` only spares the code a panic path.)
+            let len = cells.len();
+            let mut below = &mut cells[..top.min(len)];
+            // Where each poll puts what it kept of an error: one for all.
+            let mut kept = Failure::new(texts);
             let (top, stopped) = loop {
                 let top = below.len();
                 let Some((cell, rest)) = core::mem::take(&mut below).split_last_mut() else {
@@ -254,7 +259,7 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                 if verbose && !cell.is_started() {
                     debug!("running teardown callback {:?}", cell.name);
                 }
-                let Poll::Ready(failure) = poll_uncaught(cell, texts, cx) else {
+                let Poll::Ready(failure) = poll_uncaught(cell, &mut kept, cx) else {
                     // Started, so that a later poll does not say so again
                     // (without a timer its start time is nothing to keep).
                     cell.start(timer.stamp());
@@ -375,19 +380,18 @@ fn tally(kind: Kind, failed: u32, troubled: u32) -> (u32, u32) {
 #[inline(always)]
 fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
-    texts: &mut Texts<'_>,
+    failure: &mut Failure<'_, '_>,
     cx: &mut Context<'_>,
 ) -> Poll<Option<Kept>> {
     let Parts { name, state, .. } = &mut **cell;
     let State::Pending { slot, .. } = state else {
         unreachable!("only pending callbacks are polled");
     };
-    let mut failure = Failure::new(name, texts);
-    let Some(polled) = slot.get_mut().poll_cleanup(cx, &mut failure) else {
+    let Some(polled) = slot.get_mut().poll_cleanup(cx, name, failure) else {
         unreachable!("a pending callback has its future");
     };
     futures_lite::ready!(polled);
-    Poll::Ready(failure.into_kept())
+    Poll::Ready(failure.take())
 }
 
 /// Polls one pending callback once, turning an error or a panic into how
@@ -397,7 +401,7 @@ pub(crate) fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
 ) -> Poll<End<R::Timeout>> {
-    match isolate::catch(|| poll_uncaught(&mut *cell, texts, cx)) {
+    match isolate::catch(|| poll_uncaught(&mut *cell, &mut Failure::new(texts), cx)) {
         Ok(polled) => polled.map(|failure| match failure {
             None => End::Completed,
             Some(kept) => End::Failed(kept),
