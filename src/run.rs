@@ -221,73 +221,109 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
         let start = (progress.top, *finished);
         let mut dropping = None;
         let batch = isolate::catch(|| {
-            let verbose = crate::fmt::debug_enabled();
-            let (top, counts) = start;
-            let Counts {
-                mut recorded,
-                mut failed,
-                mut troubled,
-            } = counts;
-            // Whether the cell above the one looked at joins it: read once
-            // here, then known from the cell looked at before.
-            let mut joined_from_above = STAGED && cells.get(top).is_some_and(|c| c.is_joined());
-            // The cells not done with yet: the one looked at is the last.
-            // (`top` never exceeds the cells, which a run cannot remove:
-            // the `min` only spares the code a panic path.)
-            let len = cells.len();
-            let mut below = &mut cells[..top.min(len)];
-            // Where each poll puts what it kept of an error: one for all.
-            let mut kept = Failure::new(texts);
-            let (top, stopped) = loop {
-                let top = below.len();
-                let Some((cell, rest)) = core::mem::take(&mut below).split_last_mut() else {
-                    break (0, Alone::Done);
-                };
-                // Without stages, a new run begins with the finished cells
-                // on top removed, and finishes the rest top down: all
-                // below `top` are pending.
-                debug_assert!(STAGED || cell.is_pending());
-                if STAGED && !cell.is_pending() {
-                    // Finished in a run given up part-way.
-                    joined_from_above = cell.is_joined();
-                    below = rest;
-                    continue;
-                }
-                if STAGED && (joined_from_above || cell.is_joined()) {
-                    break (top, Alone::Stage);
-                }
-                if verbose && !cell.is_started() {
-                    debug!("running teardown callback {:?}", cell.name);
-                }
-                let Poll::Ready(failure) = poll_uncaught(cell, &mut kept, cx) else {
-                    // Started, so that a later poll does not say so again
-                    // (without a timer its start time is nothing to keep).
-                    cell.start(timer.stamp());
-                    break (top, Alone::Pending);
-                };
-                let at = rest.len();
-                let kind = match failure {
-                    None => cell.finish_untimed(End::Completed, recorded, at, &mut dropping),
-                    Some(kept) => record_failure(cell, kept, recorded, at, &mut dropping),
-                };
-                recorded += 1;
-                if kind != Kind::Completed {
-                    (failed, troubled) = tally(kind, failed, troubled);
-                }
-                below = rest;
+            let batch = Batch {
+                progress: &mut *progress,
+                finished: &mut *finished,
+                texts: &mut *texts,
+                timer,
+                cx: &mut *cx,
+                dropping: &mut dropping,
             };
-            progress.top = top;
-            *finished = Counts {
-                recorded,
-                failed,
-                troubled,
-            };
-            stopped
+            // Two loops, one that logs each start and one that does not, so
+            // that neither tests the log level per callback. Where the level
+            // is known when building (no `log`, or `defmt`), one is linked.
+            if crate::fmt::debug_enabled() {
+                batch.run::<STAGED, true, C, S>(cells, start)
+            } else {
+                batch.run::<STAGED, false, C, S>(cells, start)
+            }
         });
         match batch {
             Ok(stopped) => return stopped,
             Err(panic) => after_panic(cells, start, dropping, progress, finished, panic),
         }
+    }
+}
+
+/// What a batch of [`run_alone`] works with besides the cells.
+struct Batch<'b, 't, 'x, R: Clock> {
+    progress: &'b mut Progress<R>,
+    finished: &'b mut Counts,
+    texts: &'b mut Texts<'t>,
+    timer: &'b R,
+    cx: &'b mut Context<'x>,
+    dropping: &'b mut Dropping<R::Timeout>,
+}
+
+impl<R: Clock> Batch<'_, '_, '_, R> {
+    /// The loop of [`run_alone`], from `start` (`top`, counts): `VERBOSE`
+    /// logs each callback's start.
+    #[inline(always)]
+    fn run<const STAGED: bool, const VERBOSE: bool, C: ?Sized + Cleanup, S: Storage>(
+        self,
+        cells: &mut [Cell<'_, R, C, S>],
+        (top, counts): (usize, Counts),
+    ) -> Alone {
+        let Counts {
+            mut recorded,
+            mut failed,
+            mut troubled,
+        } = counts;
+        // Whether the cell above the one looked at joins it: read once
+        // here, then known from the cell looked at before.
+        let mut joined_from_above = STAGED && cells.get(top).is_some_and(|c| c.is_joined());
+        // The cells not done with yet: the one looked at is the last.
+        // (`top` never exceeds the cells, which a run cannot remove: the
+        // `min` only spares the code a panic path.)
+        let len = cells.len();
+        let mut below = &mut cells[..top.min(len)];
+        // Where each poll puts what it kept of an error: one for all.
+        let mut kept = Failure::new(self.texts);
+        let (top, stopped) = loop {
+            let top = below.len();
+            let Some((cell, rest)) = core::mem::take(&mut below).split_last_mut() else {
+                break (0, Alone::Done);
+            };
+            // Without stages, a new run begins with the finished cells on
+            // top removed, and finishes the rest top down: all below `top`
+            // are pending.
+            debug_assert!(STAGED || cell.is_pending());
+            if STAGED && !cell.is_pending() {
+                // Finished in a run given up part-way.
+                joined_from_above = cell.is_joined();
+                below = rest;
+                continue;
+            }
+            if STAGED && (joined_from_above || cell.is_joined()) {
+                break (top, Alone::Stage);
+            }
+            if VERBOSE && !cell.is_started() {
+                debug!("running teardown callback {:?}", cell.name);
+            }
+            let Poll::Ready(failure) = poll_uncaught(cell, &mut kept, self.cx) else {
+                // Started, so that a later poll does not say so again
+                // (without a timer its start time is nothing to keep).
+                cell.start(self.timer.stamp());
+                break (top, Alone::Pending);
+            };
+            let at = rest.len();
+            let kind = match failure {
+                None => cell.finish_untimed(End::Completed, recorded, at, self.dropping),
+                Some(kept) => record_failure(cell, kept, recorded, at, self.dropping),
+            };
+            recorded += 1;
+            if kind != Kind::Completed {
+                (failed, troubled) = tally(kind, failed, troubled);
+            }
+            below = rest;
+        };
+        self.progress.top = top;
+        *self.finished = Counts {
+            recorded,
+            failed,
+            troubled,
+        };
+        stopped
     }
 }
 

@@ -103,3 +103,31 @@ fn boxed_dyn_error_needs_no_adapter() {
         .collect();
     assert_eq!(texts, ["quota", "disk full"]);
 }
+
+#[test]
+fn each_start_is_logged_once_at_debug_however_many_polls_it_takes() {
+    logs::start();
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("db", async {}).unwrap();
+    teardown.push("server", common::yield_times(3)).unwrap();
+    teardown
+        .push("cache", async { Err::<(), _>("flush refused") })
+        .unwrap();
+    let (report, polls) = common::poll_noop(teardown.run(), 10);
+    assert_eq!(polls, 4, "\"server\" is pending three times");
+    assert_eq!(report.failed(), 1);
+    let starts: Vec<String> = logs::at(log::Level::Debug)
+        .into_iter()
+        .filter(|line| line.starts_with("running"))
+        .collect();
+    let expected: &[&str] = if logs::ON {
+        &[
+            "running teardown callback \"cache\"",
+            "running teardown callback \"server\"",
+            "running teardown callback \"db\"",
+        ]
+    } else {
+        &[]
+    };
+    assert_eq!(starts, expected);
+}
