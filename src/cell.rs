@@ -18,10 +18,10 @@ use core::time::Duration;
 use sync_wrapper::SyncWrapper;
 
 use crate::callback::{Cleanup, Slot};
+use crate::counts::{Counts, Kind};
 use crate::inline::Storage;
 use crate::isolate::Panic;
 use crate::message::{Kept, Texts};
-use crate::report::Source;
 use crate::timer::Clock;
 use crate::{Name, Outcome, Record};
 
@@ -371,75 +371,6 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 }
 
-/// How many callbacks a run recorded, and how many of them completed or
-/// failed: what a report answers at once; the other counts it reads from
-/// the records. A completion, the common case, changes `recorded` only.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub(crate) struct Counts {
-    pub(crate) recorded: u32,
-    pub(crate) failed: u32,
-    /// Neither completed nor failed: panicked, timed out or skipped.
-    pub(crate) troubled: u32,
-}
-
-impl Counts {
-    pub(crate) const fn new() -> Self {
-        Counts {
-            recorded: 0,
-            failed: 0,
-            troubled: 0,
-        }
-    }
-
-    pub(crate) fn completed(&self) -> u32 {
-        self.recorded - self.failed - self.troubled
-    }
-
-    pub(crate) fn add<B>(&mut self, end: &End<B>) {
-        self.add_kind(end.kind());
-    }
-
-    pub(crate) fn add_kind(&mut self, kind: Kind) {
-        self.recorded += 1;
-        match kind {
-            Kind::Completed => {}
-            Kind::Failed => self.failed += 1,
-            _ => self.troubled += 1,
-        }
-    }
-
-    /// The counts of `ends`.
-    pub(crate) fn of<'e, B: 'e>(ends: impl Iterator<Item = &'e End<B>>) -> Self {
-        let mut counts = Counts::new();
-        for end in ends {
-            counts.add(end);
-        }
-        counts
-    }
-}
-
-/// How a record ended, without what it says: what a report counts.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Kind {
-    Completed,
-    Failed,
-    Panicked,
-    TimedOut,
-    Skipped,
-}
-
-impl<B> End<B> {
-    pub(crate) fn kind(&self) -> Kind {
-        match self {
-            End::Completed => Kind::Completed,
-            End::Failed(_) => Kind::Failed,
-            End::Panicked(_) => Kind::Panicked,
-            End::TimedOut(_) => Kind::TimedOut,
-            End::Skipped => Kind::Skipped,
-        }
-    }
-}
-
 /// A caught panic's record.
 pub(crate) fn panicked<B>(panic: Panic) -> End<B> {
     #[cfg(feature = "std")]
@@ -473,14 +404,15 @@ const RECORDED: u8 = 1;
 /// recorded anything but completions (or was given up: see
 /// [`Cells::may_own`]); cleared when the last cell goes.
 const OWNS: u8 = 2;
-/// [`Cells::status`]: some cell may hold an owned callback with a
-/// destructor to run ([`DROPS`]). Set at registration; cleared when a run completes (every
-/// callback was let go as it finished) or the last cell goes.
-const CALLBACKS: u8 = 8;
 /// [`Cells::status`]: every cell holds a record, the last run completed and
 /// nothing was registered since. Dropping the stack then has no callback
 /// to name.
 const SETTLED: u8 = 4;
+/// [`Cells::status`]: some cell may hold an owned callback with a
+/// destructor to run ([`DROPS`]). Set at registration; cleared when a run
+/// completes (every callback was let go as it finished) or the last cell
+/// goes.
+const CALLBACKS: u8 = 8;
 
 /// The cells of a stack, and every change of their places.
 ///
@@ -495,9 +427,9 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) holes: Option<fn(&mut Self, bool)>,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
-    /// [`RECORDED`], [`OWNS`], [`CALLBACKS`], [`SETTLED`]: one byte, so that creating a
-    /// stack stays a few stores (a larger header to zero becomes a call to
-    /// `memclr` on a Cortex-M).
+    /// [`RECORDED`], [`OWNS`], [`SETTLED`], [`CALLBACKS`]: one byte, so
+    /// that creating a stack stays a few stores (a larger header to zero
+    /// becomes a call to `memclr` on a Cortex-M).
     pub(crate) status: u8,
     /// How long the last run took (with a timer).
     pub(crate) elapsed: R::Timeout,
@@ -733,115 +665,6 @@ pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
         } else {
             cell.flags |= JOINED;
         }
-    }
-}
-
-/// A report reads the records from the cells, top first.
-impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
-    fn top(&self) -> usize {
-        self.cells.len()
-    }
-
-    fn elapsed(&self) -> Option<Duration> {
-        R::budget_of(self.elapsed)
-    }
-
-    fn counts(&self) -> Counts {
-        Counts::of(self.cells.iter().filter_map(|cell| match &cell.state {
-            State::Done(done) => Some(&done.end),
-            _ => None,
-        }))
-    }
-
-    fn count(&self, kind: Kind) -> usize {
-        self.cells
-            .iter()
-            .filter(|cell| matches!(&cell.state, State::Done(done) if done.end.kind() == kind))
-            .count()
-    }
-
-    fn next_record(&self, cursor: usize, seq: u32) -> Option<(Record<'_>, usize)> {
-        fn done<'c, R: Clock, C: ?Sized, S: Storage>(
-            cell: &'c Cell<'_, R, C, S>,
-        ) -> Option<&'c Done<R>> {
-            match &cell.state {
-                State::Done(done) => Some(done),
-                _ => None,
-            }
-        }
-        // Records lie top first in the order they finished, so the one
-        // numbered `seq` is usually the next one down; but a stage given up
-        // part-way leaves its finished members where they were.
-        let below = self.cells[..cursor.min(self.cells.len())]
-            .iter()
-            .rposition(|cell| done(cell).is_some());
-        let at = match below {
-            Some(at) if done(&self.cells[at]).is_some_and(|d| d.seq == seq) => at,
-            _ => self
-                .cells
-                .iter()
-                .position(|cell| done(cell).is_some_and(|d| d.seq == seq))?,
-        };
-        let cell = &self.cells[at];
-        let record = done(cell)?.record(&cell.name, &self.texts);
-        Some((record, at))
-    }
-}
-
-/// The records of a run, taken out of the cells of a stack that holds no
-/// callback any more: they no longer hold anything of the callbacks' type.
-pub(crate) struct Records<const N: usize, R: Clock> {
-    records: heapless::Vec<(Name, Done<R>), N>,
-}
-
-impl<const N: usize, R: Clock> Records<N, R> {
-    pub(crate) fn count(&self, kind: Kind) -> usize {
-        self.records
-            .iter()
-            .filter(|(_, done)| done.end.kind() == kind)
-            .count()
-    }
-
-    pub(crate) fn counts(&self) -> Counts {
-        Counts::of(self.records.iter().map(|(_, done)| &done.end))
-    }
-
-    /// Takes the records out of `cells`, which keep the rest.
-    pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
-        let mut records = heapless::Vec::new();
-        for cell in cells.cells.iter_mut() {
-            if !matches!(cell.state, State::Done(_)) {
-                continue;
-            }
-            let State::Done(done) = core::mem::replace(&mut cell.state, State::Vacant) else {
-                unreachable!("checked above");
-            };
-            let name = core::mem::replace(&mut cell.name, Name::unnamed(0));
-            // As many records as cells: there is room.
-            let _ = records.push((name, done));
-        }
-        cells.compact();
-        Records { records }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.records.len()
-    }
-
-    /// The record numbered `seq`, looked for first just below `cursor`, as
-    /// a stack's cells give it.
-    pub(crate) fn next_record<'r>(
-        &'r self,
-        cursor: usize,
-        seq: u32,
-        texts: &'r Texts<'_>,
-    ) -> Option<(Record<'r>, usize)> {
-        let at = match cursor.checked_sub(1) {
-            Some(at) if self.records.get(at).is_some_and(|(_, d)| d.seq == seq) => at,
-            _ => self.records.iter().position(|(_, d)| d.seq == seq)?,
-        };
-        let (name, done) = &self.records[at];
-        Some((done.record(name, texts), at))
     }
 }
 

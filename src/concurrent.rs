@@ -9,7 +9,8 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::{Cell, Counts, End};
+use crate::cell::{Cell, End};
+use crate::counts::Counts;
 use crate::fmt::Span;
 use crate::inline::Storage;
 use crate::message::Texts;

@@ -214,6 +214,7 @@ mod boxed;
 mod callback;
 mod cell;
 mod concurrent;
+mod counts;
 #[cfg(feature = "alloc")]
 mod deferred;
 mod error;
@@ -228,6 +229,7 @@ mod message;
 mod name;
 mod nest;
 mod output;
+mod records;
 mod register;
 mod registered;
 mod released;

@@ -4,9 +4,10 @@ use core::fmt;
 use core::time::Duration;
 
 use crate::callback::Cleanup;
-use crate::cell::{Counts, Kind, Records};
+use crate::counts::{Counts, Kind};
 use crate::fmt::Span;
 use crate::message::Texts;
+use crate::records::Records;
 use crate::report::Source;
 use crate::timer::Clock;
 use crate::{NoTimer, Outcome, Record, Report, Teardown, Timer};

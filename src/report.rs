@@ -3,7 +3,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::cell::{Counts, Kind};
+use crate::counts::{Counts, Kind};
 #[cfg(feature = "defmt")]
 use crate::fmt::Span;
 use crate::{Message, Name};

@@ -7,8 +7,9 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::callback::{Cleanup, Failure};
-use crate::cell::{Cell, Cells, Counts, Dropping, End, Kind, Parts, State, panicked};
+use crate::cell::{Cell, Cells, Dropping, End, Parts, State, panicked};
 use crate::concurrent::{Progress, drive_run};
+use crate::counts::{Counts, Kind};
 use crate::inline::{InlineSlots, NoInline, Storage};
 use crate::isolate::{self, Panic};
 use crate::message::{Kept, Texts};

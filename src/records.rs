@@ -1,0 +1,121 @@
+//! Reading a run's records: from a stack's cells, or taken out of them
+//! (the records of a nested stack, which outlive its callbacks).
+
+use core::time::Duration;
+
+use crate::cell::{Cell, Cells, Done, State};
+use crate::counts::{Counts, Kind};
+use crate::inline::Storage;
+use crate::message::Texts;
+use crate::report::Source;
+use crate::timer::Clock;
+use crate::{Name, Record};
+
+/// A report reads the records from the cells, top first.
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
+    fn top(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn elapsed(&self) -> Option<Duration> {
+        R::budget_of(self.elapsed)
+    }
+
+    fn counts(&self) -> Counts {
+        Counts::of(self.cells.iter().filter_map(|cell| match &cell.state {
+            State::Done(done) => Some(&done.end),
+            _ => None,
+        }))
+    }
+
+    fn count(&self, kind: Kind) -> usize {
+        self.cells
+            .iter()
+            .filter(|cell| matches!(&cell.state, State::Done(done) if done.end.kind() == kind))
+            .count()
+    }
+
+    fn next_record(&self, cursor: usize, seq: u32) -> Option<(Record<'_>, usize)> {
+        fn done<'c, R: Clock, C: ?Sized, S: Storage>(
+            cell: &'c Cell<'_, R, C, S>,
+        ) -> Option<&'c Done<R>> {
+            match &cell.state {
+                State::Done(done) => Some(done),
+                _ => None,
+            }
+        }
+        // Records lie top first in the order they finished, so the one
+        // numbered `seq` is usually the next one down; but a stage given up
+        // part-way leaves its finished members where they were.
+        let below = self.cells[..cursor.min(self.cells.len())]
+            .iter()
+            .rposition(|cell| done(cell).is_some());
+        let at = match below {
+            Some(at) if done(&self.cells[at]).is_some_and(|d| d.seq == seq) => at,
+            _ => self
+                .cells
+                .iter()
+                .position(|cell| done(cell).is_some_and(|d| d.seq == seq))?,
+        };
+        let cell = &self.cells[at];
+        let record = done(cell)?.record(&cell.name, &self.texts);
+        Some((record, at))
+    }
+}
+
+/// The records of a run, taken out of the cells of a stack that holds no
+/// callback any more: they no longer hold anything of the callbacks' type.
+pub(crate) struct Records<const N: usize, R: Clock> {
+    records: heapless::Vec<(Name, Done<R>), N>,
+}
+
+impl<const N: usize, R: Clock> Records<N, R> {
+    pub(crate) fn count(&self, kind: Kind) -> usize {
+        self.records
+            .iter()
+            .filter(|(_, done)| done.end.kind() == kind)
+            .count()
+    }
+
+    pub(crate) fn counts(&self) -> Counts {
+        Counts::of(self.records.iter().map(|(_, done)| &done.end))
+    }
+
+    /// Takes the records out of `cells`, which keep the rest.
+    pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
+        let mut records = heapless::Vec::new();
+        for cell in cells.cells.iter_mut() {
+            if !matches!(cell.state, State::Done(_)) {
+                continue;
+            }
+            let State::Done(done) = core::mem::replace(&mut cell.state, State::Vacant) else {
+                unreachable!("checked above");
+            };
+            let name = core::mem::replace(&mut cell.name, Name::unnamed(0));
+            // As many records as cells: there is room.
+            let _ = records.push((name, done));
+        }
+        cells.compact();
+        Records { records }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The record numbered `seq`, looked for first just below `cursor`, as
+    /// a stack's cells give it.
+    pub(crate) fn next_record<'r>(
+        &'r self,
+        cursor: usize,
+        seq: u32,
+        texts: &'r Texts<'_>,
+    ) -> Option<(Record<'r>, usize)> {
+        let at = match cursor.checked_sub(1) {
+            Some(at) if self.records.get(at).is_some_and(|(_, d)| d.seq == seq) => at,
+            _ => self.records.iter().position(|(_, d)| d.seq == seq)?,
+        };
+        let (name, done) = &self.records[at];
+        Some((done.record(name, texts), at))
+    }
+}
