@@ -42,7 +42,7 @@ pub(crate) const DROPS: u8 = 16;
 ///
 /// Dropping a cell drops nothing it holds: [`Cells`] lets go of what its
 /// cells own ([`Cell::release`]) only when one of them may own something
-/// ([`Cells::owns`]), so that a stack of borrowed callbacks and clean
+/// ([`Cells::may_own`]), so that a stack of borrowed callbacks and clean
 /// records is removed, or dropped, without a pass over its cells.
 pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage>(ManuallyDrop<Parts<'a, R, C, S>>);
 

@@ -16,8 +16,9 @@
 //!    part-way.
 //! 2. Inside the stack, a cell whose slot holds a live inline future is
 //!    never moved. Every move of a cell is in `crate::cell`, which keeps
-//!    this: finishing a callback (`Cell::finish`) and dropping the stack drop
-//!    the future in place ([`InlineSlot::clear`]) before the cell changes;
+//!    this: finishing a callback (`Cell::finish`, `Cell::finish_untimed`)
+//!    and dropping the stack drop the future in place
+//!    ([`InlineSlot::clear`]) before the cell changes;
 //!    removing finished cells (`Cells::compact`, `Cells::remove_holes`)
 //!    moves only the cells above the highest live inline future; ordering a
 //!    finished stage's records (`order_stage`) moves only cells of that
@@ -34,7 +35,10 @@
 //!
 //! A future is moved only when it is written into its buffer, before it was
 //! ever polled, and is dropped exactly once: by [`InlineSlot::clear`],
-//! called when it finishes, times out or is skipped, or by `Drop`.
+//! called when it finishes, times out or is skipped, or by `Drop`. A future
+//! whose type has no drop glue has nothing to drop: the crate may then
+//! overwrite its cell without calling `clear` (the cell's `DROPS` flag is
+//! unset for it, from [`InlineSlot::drops`]).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
