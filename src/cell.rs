@@ -84,8 +84,9 @@ pub(crate) struct Done<R: Clock> {
 }
 
 /// An owned callback being dropped by the loop of lone callbacks: its
-/// cell's index, and how it had ended (see [`Cell::finish_untimed`]).
-pub(crate) type Dropping<B> = Option<(usize, End<B>)>;
+/// cell's index, and how it had ended unless its record is in the cell
+/// already (see [`Cell::finish_owned`]).
+pub(crate) type Dropping<B> = Option<(usize, Option<End<B>>)>;
 
 /// `B` is a budget as the clock keeps it: nothing without a timer, where no
 /// callback times out.
@@ -248,6 +249,12 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 
     /// [`finish_untimed`](Self::finish_untimed) of an owned callback.
+    ///
+    /// A boxed callback's record goes in first, which takes the box out of
+    /// the cell; `dropping` then says only which cell it is, the record
+    /// saying how it ended. An inline future is dropped where it lies
+    /// before its record may overwrite it; `dropping` keeps how it ended
+    /// meanwhile.
     #[cold]
     #[inline(never)]
     fn finish_owned(
@@ -257,31 +264,54 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         at: usize,
         dropping: &mut Dropping<R::Timeout>,
     ) -> Kind {
-        *dropping = Some((at, end));
-        self.drop_owned();
-        let Some((_, end)) = dropping.take() else {
+        #[cfg(feature = "alloc")]
+        if self.flags & BOXED != 0 {
+            *dropping = Some((at, None));
+            let kind = end.kind();
+            let done = State::Done(Done {
+                end,
+                seq,
+                elapsed: R::span(None),
+            });
+            if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, done) {
+                // Straight to the box's destructor, not the state's drop glue.
+                if let Slot::Boxed(future) = slot.into_inner() {
+                    drop(future);
+                }
+            }
+            *dropping = None;
+            return kind;
+        }
+        self.finish_inline(end, seq, at, dropping)
+    }
+
+    /// [`finish_owned`](Self::finish_owned) of an inline future.
+    #[inline]
+    fn finish_inline(
+        &mut self,
+        end: End<R::Timeout>,
+        seq: u32,
+        at: usize,
+        dropping: &mut Dropping<R::Timeout>,
+    ) -> Kind {
+        *dropping = Some((at, Some(end)));
+        if let State::Pending { slot, .. } = &mut self.state {
+            slot.get_mut().drop_inline();
+        }
+        let Some((_, Some(end))) = dropping.take() else {
             unreachable!("put there just now");
         };
         self.keep(end, seq)
     }
 
-    /// Drops its owned callback, a panic of its destructor going through:
-    /// an inline future where it lies (the cell then holds nothing live), a
-    /// boxed one once out of the cell (which is then vacant).
-    fn drop_owned(&mut self) {
-        let State::Pending { slot, .. } = &mut self.state else {
-            return;
-        };
-        if !slot.get_mut().is_boxed() {
-            slot.get_mut().drop_inline();
-        } else {
-            #[cfg(feature = "alloc")]
-            if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, State::Vacant)
-            {
-                // Straight to the box's destructor, not the state's drop glue.
-                if let Slot::Boxed(future) = slot.into_inner() {
-                    drop(future);
-                }
+    /// How a cell whose record is in ended, taking the record out (the
+    /// cell is then vacant); `None` for a cell without one.
+    pub(crate) fn take_end(&mut self) -> Option<End<R::Timeout>> {
+        match core::mem::replace(&mut self.state, State::Vacant) {
+            State::Done(done) => Some(done.end),
+            other => {
+                self.state = other;
+                None
             }
         }
     }

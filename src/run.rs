@@ -349,6 +349,9 @@ fn after_panic<R: Clock, C: ?Sized, S: Storage>(
 ) {
     let (at, end) = match dropping {
         Some((at, end)) => {
+            let Some(end) = end.or_else(|| cells[at].take_end()) else {
+                unreachable!("a boxed callback's record goes in before it is dropped");
+            };
             error!(
                 "teardown callback {:?} panicked while dropped: {}",
                 cells[at].name, panic
