@@ -13,7 +13,7 @@ use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
 use common::{DropToken, Drops, Journal, poll_noop};
-use teardown_stack::{InlineTeardown, Outcome, Report, Teardown};
+use teardown_stack::{Clock, InlineTeardown, Outcome, Report, Teardown};
 
 /// Ready at once with `output`; panics when dropped.
 struct PanicsWhenDropped {
@@ -70,18 +70,23 @@ fn check(report: Report<'_>, drops: &Drops, journal: &Journal) {
     assert_eq!(journal.events(), ["after"]);
 }
 
-#[test]
-fn boxed_alone() {
-    let (drops, journal) = (Drops::new(), Journal::new());
-    let mut teardown = Teardown::<4>::new();
+/// Registers, boxed, "after", "bomb" and "failing bomb", in that order.
+fn push_three<R: Clock>(teardown: &mut Teardown<'_, 4, R>, drops: &Drops, journal: &Journal) {
     let j = journal.clone();
     teardown
         .push("after", async move { j.record("after") })
         .unwrap();
-    teardown.push("bomb", bomb(Ok(()), &drops)).unwrap();
+    teardown.push("bomb", bomb(Ok(()), drops)).unwrap();
     teardown
-        .push("failing bomb", bomb(Err("refused"), &drops))
+        .push("failing bomb", bomb(Err("refused"), drops))
         .unwrap();
+}
+
+#[test]
+fn boxed_alone() {
+    let (drops, journal) = (Drops::new(), Journal::new());
+    let mut teardown = Teardown::<4>::new();
+    push_three(&mut teardown, &drops, &journal);
     let (report, _) = poll_noop(teardown.run(), 1);
     check(report, &drops, &journal);
 }
@@ -113,14 +118,7 @@ fn inline_alone() {
 fn boxed_after_a_stage() {
     let (drops, journal) = (Drops::new(), Journal::new());
     let mut teardown = Teardown::<4>::new();
-    let j = journal.clone();
-    teardown
-        .push("after", async move { j.record("after") })
-        .unwrap();
-    teardown.push("bomb", bomb(Ok(()), &drops)).unwrap();
-    teardown
-        .push("failing bomb", bomb(Err("refused"), &drops))
-        .unwrap();
+    push_three(&mut teardown, &drops, &journal);
     // A stack that opened a stage runs its lone callbacks in the loop with
     // stage checks.
     teardown.stage().push("empty stage", async {}).unwrap();
@@ -162,14 +160,7 @@ fn inline_in_a_stage() {
 fn boxed_with_a_timer() {
     let (drops, journal) = (Drops::new(), Journal::new());
     let mut teardown = Teardown::<4, _>::with_timer(teardown_stack::VirtualClock::new());
-    let j = journal.clone();
-    teardown
-        .push("after", async move { j.record("after") })
-        .unwrap();
-    teardown.push("bomb", bomb(Ok(()), &drops)).unwrap();
-    teardown
-        .push("failing bomb", bomb(Err("refused"), &drops))
-        .unwrap();
+    push_three(&mut teardown, &drops, &journal);
     let (report, _) = poll_noop(teardown.run(), 1);
     check(report, &drops, &journal);
 }
