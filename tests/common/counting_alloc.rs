@@ -65,14 +65,21 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Runs `f` with counting on, from zero; returns its output.
+fn counting<T>(f: impl FnOnce() -> T) -> T {
+    ALLOCATIONS.with(|n| n.set(0));
+    LIVE.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    let out = f();
+    COUNTING.with(|c| c.set(false));
+    out
+}
+
 /// Runs `f` and returns its output with the allocations it made on this
 /// thread.
 #[allow(dead_code)]
 pub fn allocations_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    ALLOCATIONS.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    let out = f();
-    COUNTING.with(|c| c.set(false));
+    let out = counting(f);
     (out, ALLOCATIONS.with(Cell::get))
 }
 
@@ -80,9 +87,6 @@ pub fn allocations_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
 /// allocated on this thread: blocks allocated less blocks freed.
 #[allow(dead_code)]
 pub fn blocks_left_by<T>(f: impl FnOnce() -> T) -> (T, isize) {
-    LIVE.with(|n| n.set(0));
-    COUNTING.with(|c| c.set(true));
-    let out = f();
-    COUNTING.with(|c| c.set(false));
+    let out = counting(f);
     (out, LIVE.with(Cell::get))
 }
