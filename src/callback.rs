@@ -22,14 +22,28 @@ use crate::{CleanupOutput, Name};
 /// outside this crate.
 pub trait Cleanup: sealed::Sealed {
     /// Polls the future, registered as `name`; on an error, hands it to
-    /// `failure` before returning `Ready`.
+    /// `failure` and returns [`Polled::Failed`].
     #[doc(hidden)]
     fn poll_cleanup(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         name: &Name,
         failure: &mut Failure<'_, '_>,
-    ) -> Poll<()>;
+    ) -> Polled;
+}
+
+/// How one poll of a cleanup went: a byte, so that the loop over callbacks
+/// reads what `failure` kept only when something failed.
+#[doc(hidden)]
+///
+/// Completion is zero: the common case is one test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Polled {
+    Completed = 0,
+    Pending = 1,
+    /// Finished with an error, which the poll's `Failure` kept.
+    Failed = 2,
 }
 
 impl<F> Cleanup for F
@@ -42,12 +56,17 @@ where
         cx: &mut Context<'_>,
         name: &Name,
         failure: &mut Failure<'_, '_>,
-    ) -> Poll<()> {
-        let output = futures_lite::ready!(self.poll(cx));
-        if let Err(error) = output.into_result() {
-            failure.fail(name, &error);
+    ) -> Polled {
+        let Poll::Ready(output) = self.poll(cx) else {
+            return Polled::Pending;
+        };
+        match output.into_result() {
+            Ok(()) => Polled::Completed,
+            Err(error) => {
+                failure.fail(name, &error);
+                Polled::Failed
+            }
         }
-        Poll::Ready(())
     }
 }
 
@@ -157,19 +176,22 @@ pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
 }
 
 impl<'a, C: ?Sized + Cleanup + 'a, S: Storage> Slot<'a, C, S> {
-    /// Polls the future (see [`Cleanup::poll_cleanup`]); `None` if it was
-    /// dropped.
+    /// Polls the future (see [`Cleanup::poll_cleanup`]).
+    ///
+    /// # Panics
+    ///
+    /// If it is an inline future already dropped.
     #[inline(always)]
     pub(crate) fn poll_cleanup(
         &mut self,
         cx: &mut Context<'_>,
         name: &Name,
         failure: &mut Failure<'_, '_>,
-    ) -> Option<Poll<()>> {
+    ) -> Polled {
         match self {
-            Slot::Borrowed(future) => Some(future.as_mut().poll_cleanup(cx, name, failure)),
+            Slot::Borrowed(future) => future.as_mut().poll_cleanup(cx, name, failure),
             #[cfg(feature = "alloc")]
-            Slot::Boxed(future) => Some(future.as_mut().poll_cleanup(cx, name, failure)),
+            Slot::Boxed(future) => future.as_mut().poll_cleanup(cx, name, failure),
             Slot::Inline(future) => future.poll_cleanup(cx, name, failure),
         }
     }

@@ -4,6 +4,7 @@
 //! out; without, only the members of a stage of several.
 
 use core::future::Future;
+use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
@@ -39,8 +40,10 @@ pub(crate) struct Progress<R: Clock> {
     pub(crate) at: R::Timeout,
     /// The run's deadline, from `within`.
     deadline: R::Timeout,
-    /// The stage running now, once started by this run.
-    pub(crate) stage: Option<Current>,
+    /// The stage running now, once started by this run. Dropped by hand
+    /// (see the `Drop` impl), so that a run that never opened one drops it
+    /// with one inline test.
+    pub(crate) stage: ManuallyDrop<Option<Current>>,
     /// A sleep until the earliest deadline of the running members, and the
     /// deadline it is armed for (`None` once it has fired); re-armed in
     /// place when that deadline changes.
@@ -53,7 +56,7 @@ impl<R: Clock> Progress<R> {
             top: 0,
             at: R::NO_SPAN,
             deadline: R::NO_SPAN,
-            stage: None,
+            stage: ManuallyDrop::new(None),
             sleep: None,
         }
     }
@@ -79,6 +82,24 @@ impl<R: Clock> Progress<R> {
             at.zip(R::budget_of(within))
                 .map(|(at, within)| at.saturating_add(within)),
         );
+    }
+}
+
+impl<R: Clock> Drop for Progress<R> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.stage.is_some() {
+            self.drop_stage();
+        }
+    }
+}
+
+impl<R: Clock> Progress<R> {
+    /// Lets go of a stage given up part-way (its wakers, with `alloc`).
+    #[cold]
+    #[inline(never)]
+    fn drop_stage(&mut self) {
+        drop(self.stage.take());
     }
 }
 
@@ -134,7 +155,7 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cx: &mut Context<'_>,
 ) -> Poll<()> {
     loop {
-        let stage = match &mut progress.stage {
+        let stage = match &mut *progress.stage {
             Some(stage) => stage,
             slot => slot.insert(Current::around(cells, progress.top - 1, finished.recorded)),
         };
@@ -147,7 +168,7 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
 
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
-            progress.stage = None;
+            drop(progress.stage.take());
             crate::cell::order_stage(cells, base, end, first);
             progress.top = base;
             return Poll::Ready(());

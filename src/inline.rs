@@ -49,9 +49,9 @@ use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::Context;
 
-use crate::callback::{Accepts, Cleanup, Failure};
+use crate::callback::{Accepts, Cleanup, Failure, Polled};
 use crate::{CleanupOutput, Name};
 use crate::{InlineTeardown, Teardown};
 
@@ -110,14 +110,17 @@ mod sealed {
 
 /// An inline slot's contents, as the rest of the crate uses them.
 pub trait InlineSlot<C: ?Sized> {
-    /// Polls the future where it lies (see [`Cleanup::poll_cleanup`]);
-    /// `None` once it was dropped.
+    /// Polls the future where it lies (see [`Cleanup::poll_cleanup`]).
+    ///
+    /// # Panics
+    ///
+    /// If the future was dropped: only a pending callback is polled.
     fn poll_cleanup(
         &mut self,
         cx: &mut Context<'_>,
         name: &Name,
         failure: &mut Failure<'_, '_>,
-    ) -> Option<Poll<()>>;
+    ) -> Polled;
 
     /// Drops the future in place, once; later calls do nothing.
     fn clear(&mut self);
@@ -136,7 +139,7 @@ impl<C: ?Sized> InlineSlot<C> for Infallible {
         _: &mut Context<'_>,
         _: &Name,
         _: &mut Failure<'_, '_>,
-    ) -> Option<Poll<()>> {
+    ) -> Polled {
         match *self {}
     }
 
@@ -164,7 +167,7 @@ struct Buffer<const SLOT: usize>(UnsafeCell<[MaybeUninit<u8>; SLOT]>);
 const _: () = assert!(align_of::<Buffer<0>>() == INLINE_ALIGN);
 
 /// Polls the future of the type it was made for, stored at the pointer.
-type PollFn = unsafe fn(*mut u8, &mut Context<'_>, &Name, &mut Failure<'_, '_>) -> Poll<()>;
+type PollFn = unsafe fn(*mut u8, &mut Context<'_>, &Name, &mut Failure<'_, '_>) -> Polled;
 
 /// Drops the future of the type it was made for, stored at the pointer.
 type DropFn = unsafe fn(*mut u8);
@@ -198,7 +201,7 @@ unsafe fn poll_as<F>(
     cx: &mut Context<'_>,
     name: &Name,
     failure: &mut Failure<'_, '_>,
-) -> Poll<()>
+) -> Polled
 where
     F: Future,
     F::Output: CleanupOutput,
@@ -290,8 +293,10 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
         cx: &mut Context<'_>,
         name: &Name,
         failure: &mut Failure<'_, '_>,
-    ) -> Option<Poll<()>> {
-        let poll = self.poll?;
+    ) -> Polled {
+        let Some(poll) = self.poll else {
+            unreachable!("a pending callback has its future");
+        };
         // SAFETY: `poll` is `Some`, so the buffer holds a live future of the
         // type `poll` was made for (written by `new`, not dropped since:
         // `clear` takes `poll` before dropping it), at the buffer's start,
@@ -303,7 +308,7 @@ impl<C: ?Sized, const SLOT: usize> InlineSlot<C> for InlineFuture<C, SLOT> {
         // dropped in place (invariants 1 and 2): the stack holding it is a
         // field of a pinned `InlineTeardown`, and the crate never moves an
         // entry that holds a live inline future.
-        Some(unsafe { poll((&raw mut self.buffer).cast::<u8>(), cx, name, failure) })
+        unsafe { poll((&raw mut self.buffer).cast::<u8>(), cx, name, failure) }
     }
 
     fn is_live(&self) -> bool {

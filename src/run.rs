@@ -6,7 +6,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
-use crate::callback::{Cleanup, Failure};
+use crate::callback::{Cleanup, Failure, Polled};
 use crate::cell::{Cell, Cells, Dropping, End, Parts, State, panicked};
 use crate::concurrent::{Progress, drive_run};
 use crate::counts::{Counts, Kind};
@@ -122,6 +122,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
     /// # Panics
     ///
     /// If polled again after it completed.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<'s>> {
         let this = &mut *self;
         // Taken for the report's lifetime, given back while pending.
@@ -206,6 +207,7 @@ pub(crate) enum Alone {
 /// callback: a panic can only come from the callback being polled (the one
 /// below `progress.top`), which is then recorded as panicked, and the batch
 /// goes on under a new one.
+#[inline(always)]
 pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'_, R, C, S>],
@@ -216,12 +218,12 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
 ) -> Alone {
     debug_assert!(STAGED || cells.iter().all(|cell| !cell.is_joined()));
     loop {
-        // Where the batch starts. The loop keeps its place and its counts
-        // in locals, written back only when it stops; after a panic they
-        // are read back from the cells (see `after_panic`).
-        let start = (progress.top, *finished);
         let mut dropping = None;
         let batch = isolate::catch(|| {
+            // Where the batch starts. The loop keeps its place and its
+            // counts in locals, written back only when it stops; after a
+            // panic they are read back from the cells (see `after_panic`).
+            let start = (progress.top, *finished);
             let batch = Batch {
                 progress: &mut *progress,
                 finished: &mut *finished,
@@ -241,7 +243,12 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
         });
         match batch {
             Ok(stopped) => return stopped,
-            Err(panic) => after_panic(cells, start, dropping, progress, finished, panic),
+            Err(panic) => {
+                // Where the batch began: a batch that does not stop writes
+                // nothing back.
+                let start = (progress.top, *finished);
+                after_panic(cells, start, dropping, progress, finished, panic);
+            }
         }
     }
 }
@@ -427,11 +434,11 @@ fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     let State::Pending { slot, .. } = state else {
         unreachable!("only pending callbacks are polled");
     };
-    let Some(polled) = slot.get_mut().poll_cleanup(cx, name, failure) else {
-        unreachable!("a pending callback has its future");
-    };
-    futures_lite::ready!(polled);
-    Poll::Ready(failure.take())
+    match slot.get_mut().poll_cleanup(cx, name, failure) {
+        Polled::Completed => Poll::Ready(None),
+        Polled::Failed => Poll::Ready(failure.take()),
+        Polled::Pending => Poll::Pending,
+    }
 }
 
 /// Polls one pending callback once, turning an error or a panic into how
