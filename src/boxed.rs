@@ -144,13 +144,13 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
     // the uninitialised stack is made). Each write is of a field's initial
     // value, as `Teardown::empty` and `Cells::new` make them.
     unsafe {
-        (&raw mut (*stack).stages).write(None);
-        (&raw mut (*stack).registered).write(0);
         (&raw mut (*stack).timer).write(timer);
         let cells = &raw mut (*stack).cells;
         (&raw mut (*cells).holes).write(None);
+        (&raw mut (*cells).stages).write(None);
         (&raw mut (*cells).texts).write(Texts::none());
         (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);
+        (&raw mut (*cells).removed).write(0);
     }
 }

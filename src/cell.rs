@@ -18,6 +18,7 @@ use core::time::Duration;
 use sync_wrapper::SyncWrapper;
 
 use crate::callback::{Cleanup, Slot};
+use crate::concurrent::Driver;
 use crate::counts::{Counts, Kind};
 use crate::inline::Storage;
 use crate::isolate::Panic;
@@ -455,6 +456,12 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     /// none of it.
     /// With `true`, it also empties the records left between them.
     pub(crate) holes: Option<fn(&mut Self, bool)>,
+    /// What runs a stage of several callbacks, once `stage()` was called.
+    pub(crate) stages: Option<Driver<'a, R, C, S>>,
+    /// How many cells were ever removed: with those held, how many
+    /// callbacks were ever registered, which numbers unnamed ones. Counted
+    /// where cells go, so that a registration does not count.
+    pub(crate) removed: u32,
     /// Where failure texts are kept (without `alloc`).
     pub(crate) texts: Texts<'a>,
     /// [`RECORDED`], [`OWNS`], [`SETTLED`], [`CALLBACKS`]: one byte, so
@@ -470,9 +477,11 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
     pub(crate) const fn new() -> Self {
         Cells {
             holes: None,
+            stages: None,
             texts: Texts::none(),
             status: 0,
             elapsed: R::NO_SPAN,
+            removed: 0,
             cells: heapless::Vec::new(),
         }
     }
@@ -526,6 +535,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
         true
     }
 
+    /// How many callbacks were registered on the stack before the next.
+    pub(crate) fn registered(&self) -> u32 {
+        // A stack holds fewer than 2^32 cells that count: the sum wraps
+        // as a count of registrations would.
+        self.removed.wrapping_add(self.cells.len() as u32)
+    }
+
     #[cold]
     fn make_room_slow(&mut self) -> bool {
         if self.status & RECORDED != 0 {
@@ -546,12 +562,15 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// [`compact`](Self::compact); with `forget`, also empties the records
     /// left between pending cells.
     fn compact_and(&mut self, forget: bool) {
+        let held = self.cells.len();
         while self.cells.last().is_some_and(|cell| !cell.is_pending()) {
             self.pop();
         }
         if let Some(remove_holes) = self.holes {
             remove_holes(self, forget);
         }
+        // Every cell is removed here (or dropped with the stack).
+        self.removed = self.removed.wrapping_add((held - self.cells.len()) as u32);
         if self.cells.is_empty() {
             self.status &= !(OWNS | CALLBACKS);
         }

@@ -31,14 +31,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         if !self.cells.make_room() {
             return Err(Full::new(callback, N));
         }
-        let name = name.into_name(self.registered);
+        let name = name.into_name(self.cells.registered());
         Ok(self.insert(joined, name, store(callback)))
     }
 
     /// Pushes the cell, once there is room: not generic over the callback,
     /// so one copy serves every registration.
     fn insert(&mut self, joined: bool, name: Name, slot: Slot<'a, C, S>) -> Registered<'_, R> {
-        self.registered = self.registered.wrapping_add(1);
         let flags = if joined { JOINED } else { 0 };
         let cell = self
             .cells

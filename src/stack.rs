@@ -6,7 +6,6 @@ use core::pin::Pin;
 
 use crate::callback::{Accepts, Cleanup};
 use crate::cell::{Cell, Cells};
-use crate::concurrent::Driver;
 #[cfg(feature = "alloc")]
 use crate::deferred::Deferred;
 use crate::inline::{NoInline, Storage};
@@ -110,11 +109,6 @@ pub struct Teardown<
     // few header words and never clears the buffer (which LLVM would do,
     // merging the zero stores on both sides of an uninitialised gap into one
     // `memset` of the whole).
-    /// What runs a stage of several callbacks, once [`stage`](Self::stage)
-    /// was called.
-    pub(crate) stages: Option<Driver<'a, R, C, S>>,
-    /// How many callbacks were ever registered: numbers unnamed callbacks.
-    pub(crate) registered: u32,
     pub(crate) timer: R,
     /// The callbacks, and the records of the last run in the cells they
     /// left: `run()` resolves to a view of them.
@@ -345,8 +339,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     /// [`InlineTeardown`](crate::InlineTeardown).
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
-            stages: None,
-            registered: 0,
             timer,
             cells: Cells::new(),
         }

@@ -75,7 +75,7 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Stage<'t, 'a, N, R, C, S>
 {
     pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>) -> Self {
-        stack.stages = Some(crate::concurrent::drive_run);
+        stack.cells.stages = Some(crate::concurrent::drive_run);
         stack.cells.holes = Some(crate::cell::Cells::remove_holes);
         Stage { stack, members: 0 }
     }
