@@ -86,7 +86,7 @@ pub(crate) struct Done<R: Clock> {
 
 /// An owned callback being dropped by the loop of lone callbacks: its
 /// cell's index, and how it had ended unless its record is in the cell
-/// already (see [`Cell::finish_owned`]).
+/// already (see [`Cell::finish_boxed`]).
 pub(crate) type Dropping<B> = Option<(usize, Option<End<B>>)>;
 
 /// `B` is a budget as the clock keeps it: nothing without a timer, where no
@@ -244,50 +244,51 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         dropping: &mut Dropping<R::Timeout>,
     ) -> Kind {
         if self.is_owned() {
-            return self.finish_owned(end, seq, at, dropping);
+            #[cfg(feature = "alloc")]
+            if self.flags & BOXED != 0 {
+                return self.finish_boxed(end, seq, at, dropping);
+            }
+            return self.finish_inline(end, seq, at, dropping);
         }
         self.keep(end, seq)
     }
 
-    /// [`finish_untimed`](Self::finish_untimed) of an owned callback.
-    ///
-    /// A boxed callback's record goes in first, which takes the box out of
-    /// the cell; `dropping` then says only which cell it is, the record
-    /// saying how it ended. An inline future is dropped where it lies
-    /// before its record may overwrite it; `dropping` keeps how it ended
-    /// meanwhile.
-    #[cold]
-    #[inline(never)]
-    fn finish_owned(
+    /// [`finish_untimed`](Self::finish_untimed) of a boxed callback: its
+    /// record goes in first, which takes the box out of the cell;
+    /// `dropping` then says only which cell it is, the record saying how
+    /// it ended.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    fn finish_boxed(
         &mut self,
         end: End<R::Timeout>,
         seq: u32,
         at: usize,
         dropping: &mut Dropping<R::Timeout>,
     ) -> Kind {
-        #[cfg(feature = "alloc")]
-        if self.flags & BOXED != 0 {
-            *dropping = Some((at, None));
-            let kind = end.kind();
-            let done = State::Done(Done {
-                end,
-                seq,
-                elapsed: R::span(None),
-            });
-            if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, done) {
-                // Straight to the box's destructor, not the state's drop glue.
-                if let Slot::Boxed(future) = slot.into_inner() {
-                    drop(future);
-                }
+        // `dropping` is empty between callbacks: nothing to drop there.
+        core::mem::forget(core::mem::replace(dropping, Some((at, None))));
+        let kind = end.kind();
+        let done = State::Done(Done {
+            end,
+            seq,
+            elapsed: R::span(None),
+        });
+        if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, done) {
+            // Straight to the box's destructor, not the state's drop glue.
+            if let Slot::Boxed(future) = slot.into_inner() {
+                drop(future);
             }
-            *dropping = None;
-            return kind;
         }
-        self.finish_inline(end, seq, at, dropping)
+        core::mem::forget(dropping.take());
+        kind
     }
 
-    /// [`finish_owned`](Self::finish_owned) of an inline future.
-    #[inline]
+    /// [`finish_untimed`](Self::finish_untimed) of an inline future with a
+    /// destructor: dropped where it lies before its record may overwrite
+    /// it, while `dropping` keeps how it ended.
+    #[cold]
+    #[inline(never)]
     fn finish_inline(
         &mut self,
         end: End<R::Timeout>,

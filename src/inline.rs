@@ -134,12 +134,7 @@ pub trait InlineSlot<C: ?Sized> {
 
 /// A stack without inline slots never has one to poll or drop.
 impl<C: ?Sized> InlineSlot<C> for Infallible {
-    fn poll_cleanup(
-        &mut self,
-        _: &mut Context<'_>,
-        _: &Name,
-        _: &mut Failure<'_, '_>,
-    ) -> Polled {
+    fn poll_cleanup(&mut self, _: &mut Context<'_>, _: &Name, _: &mut Failure<'_, '_>) -> Polled {
         match *self {}
     }
 
