@@ -179,7 +179,9 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         let elapsed = end
             .zip(R::budget_of(progress.at))
             .map(|(end, at)| end.saturating_sub(at));
-        progress.sleep = None;
+        if R::TIMED {
+            progress.sleep = None;
+        }
         stack.cells.elapsed = R::span(elapsed);
         stack.cells.ran(self.finished);
         let report = Report::new(&stack.cells, self.finished);
@@ -242,7 +244,11 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
             }
         });
         match batch {
-            Ok(stopped) => return stopped,
+            Ok(stopped) => {
+                // Empty again once a batch stops: nothing to drop.
+                core::mem::forget(dropping);
+                return stopped;
+            }
             Err(panic) => {
                 // Where the batch began: a batch that does not stop writes
                 // nothing back.
