@@ -187,7 +187,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 
     /// Whether its callback is owned by the stack (inline or boxed) and has
     /// a destructor to run ([`DROPS`]), on a stack that can own one at all.
-    fn is_owned(&self) -> bool {
+    pub(crate) fn is_owned(&self) -> bool {
         (S::INLINE || cfg!(feature = "alloc")) && self.flags & DROPS != 0
     }
 
@@ -274,11 +274,14 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             seq,
             elapsed: R::span(None),
         });
-        if let State::Pending { slot, .. } = core::mem::replace(&mut self.state, done) {
-            // Straight to the box's destructor, not the state's drop glue.
-            if let Slot::Boxed(future) = slot.into_inner() {
-                drop(future);
-            }
+        // Straight to the box's destructor, not the state's drop glue: the
+        // cell holds a box (`BOXED`), and anything else is only forgotten.
+        match core::mem::replace(&mut self.state, done) {
+            State::Pending { slot, .. } => match slot.into_inner() {
+                Slot::Boxed(future) => drop(future),
+                other => core::mem::forget(other),
+            },
+            other => core::mem::forget(other),
         }
         core::mem::forget(dropping.take());
         kind
@@ -618,6 +621,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> 
     /// texts and not said so: it may even have been forgotten).
     fn may_own(&self) -> bool {
         self.status & (OWNS | CALLBACKS) != 0 || self.status & (RECORDED | SETTLED) == RECORDED
+    }
+
+    /// Whether some cell may hold a callback with a destructor to run
+    /// ([`CALLBACKS`]). Without, a run lets every callback go by
+    /// overwriting it with its record, and checks no cell for one.
+    pub(crate) fn holds_callbacks(&self) -> bool {
+        (S::INLINE || cfg!(feature = "alloc")) && self.status & CALLBACKS != 0
     }
 
     /// Notes that a run begins: cells will hold records.

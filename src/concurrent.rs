@@ -131,7 +131,8 @@ pub(crate) fn drive_run<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     loop {
         if progress.stage.is_none() {
             if !R::TIMED {
-                match run_alone::<true, _, _, _>(progress, cells, finished, texts, timer, cx) {
+                match run_alone::<true, _, _, _>(progress, cells, finished, texts, timer, cx, true)
+                {
                     Alone::Done => return Poll::Ready(()),
                     Alone::Pending => return Poll::Pending,
                     Alone::Stage => {}

@@ -138,6 +138,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }
+        let owned = stack.cells.holds_callbacks();
         let Teardown { cells, timer, .. } = &mut *stack;
         let Cells {
             cells,
@@ -154,11 +155,14 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         let polled = match stages {
             _ if R::TIMED => drive_run(progress, cells, counts, texts, timer, cx),
             Some(drive) => drive(progress, cells, counts, texts, timer, cx),
-            None => match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx) {
-                Alone::Done => Poll::Ready(()),
-                Alone::Pending => Poll::Pending,
-                Alone::Stage => unreachable!("no stage was opened"),
-            },
+            None => {
+                match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx, owned)
+                {
+                    Alone::Done => Poll::Ready(()),
+                    Alone::Pending => Poll::Pending,
+                    Alone::Stage => unreachable!("no stage was opened"),
+                }
+            }
         };
         if polled.is_pending() {
             this.stack = Some(stack);
@@ -203,7 +207,9 @@ pub(crate) enum Alone {
 /// Runs the callbacks that are stages of their own, from the top down,
 /// until one is pending, one belongs to a larger stage, or none is left.
 /// `STAGED` is whether the stack ever opened a stage: without, no cell
-/// joins another, and nothing checks.
+/// joins another, and nothing checks. `owned` is whether some cell may
+/// hold a callback with a destructor ([`Cells::holds_callbacks`]):
+/// without, no finished cell is checked for one.
 ///
 /// With `std`, the whole batch runs under one `catch_unwind`, not one per
 /// callback: a panic can only come from the callback being polled (the one
@@ -217,6 +223,7 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
     texts: &mut Texts<'_>,
     timer: &R,
     cx: &mut Context<'_>,
+    owned: bool,
 ) -> Alone {
     debug_assert!(STAGED || cells.iter().all(|cell| !cell.is_joined()));
     loop {
@@ -234,13 +241,16 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                 cx: &mut *cx,
                 dropping: &mut dropping,
             };
-            // Two loops, one that logs each start and one that does not, so
-            // that neither tests the log level per callback. Where the level
-            // is known when building (no `log`, or `defmt`), one is linked.
-            if crate::fmt::debug_enabled() {
-                batch.run::<STAGED, true, C, S>(cells, start)
-            } else {
-                batch.run::<STAGED, false, C, S>(cells, start)
+            // A loop that logs each start and one that does not, so that
+            // neither tests the log level per callback (where the level is
+            // known when building, with no `log` or with `defmt`, one is
+            // linked); each in two kinds, that let go of owned callbacks
+            // and that need not (a stack that cannot own one links one).
+            match (crate::fmt::debug_enabled(), owned) {
+                (true, true) => batch.run::<STAGED, true, true, C, S>(cells, start),
+                (true, false) => batch.run::<STAGED, true, false, C, S>(cells, start),
+                (false, true) => batch.run::<STAGED, false, true, C, S>(cells, start),
+                (false, false) => batch.run::<STAGED, false, false, C, S>(cells, start),
             }
         });
         match batch {
@@ -271,9 +281,16 @@ struct Batch<'b, 't, 'x, R: Clock> {
 
 impl<R: Clock> Batch<'_, '_, '_, R> {
     /// The loop of [`run_alone`], from `start` (`top`, counts): `VERBOSE`
-    /// logs each callback's start.
+    /// logs each callback's start; without `OWNED`, no callback has a
+    /// destructor, and each is let go by writing its record over it.
     #[inline(always)]
-    fn run<const STAGED: bool, const VERBOSE: bool, C: ?Sized + Cleanup, S: Storage>(
+    fn run<
+        const STAGED: bool,
+        const VERBOSE: bool,
+        const OWNED: bool,
+        C: ?Sized + Cleanup,
+        S: Storage,
+    >(
         self,
         cells: &mut [Cell<'_, R, C, S>],
         (top, counts): (usize, Counts),
@@ -322,6 +339,10 @@ impl<R: Clock> Batch<'_, '_, '_, R> {
             };
             let at = rest.len();
             let kind = match failure {
+                None if !OWNED => {
+                    debug_assert!(!cell.is_owned());
+                    cell.keep(End::Completed, recorded)
+                }
                 None => cell.finish_untimed(End::Completed, recorded, at, self.dropping),
                 Some(kept) => record_failure(cell, kept, recorded, at, self.dropping),
             };
