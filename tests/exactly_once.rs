@@ -100,3 +100,45 @@ fn a_finished_callback_is_dropped_at_once() {
         "upper's guard was still alive"
     );
 }
+
+#[test]
+fn callbacks_registered_after_a_run_are_dropped_at_once_too() {
+    // A run of borrowed callbacks only, then one of boxed ones, then a
+    // mix: whatever the last run held, each owned callback is released
+    // when it ends, before the next starts, and exactly once.
+    struct Guard(Arc<AtomicUsize>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let dropped = counter();
+    let mut borrowed = std::pin::pin!(async {});
+    let mut teardown = Teardown::<4>::new();
+    teardown.push_pinned("borrowed", borrowed.as_mut()).unwrap();
+    assert!(block_on(teardown.run()).is_clean());
+
+    for round in 0..2 {
+        // Each lower callback sees how many upper guards were dropped.
+        let seen = counter();
+        let (d, s) = (Arc::clone(&dropped), Arc::clone(&seen));
+        teardown
+            .push("lower", async move {
+                s.store(d.load(Ordering::SeqCst) + 100, Ordering::SeqCst);
+            })
+            .unwrap();
+        let guard = Guard(Arc::clone(&dropped));
+        teardown
+            .push("upper", async move {
+                let _held = &guard;
+            })
+            .unwrap();
+        assert!(block_on(teardown.run()).is_clean());
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            100 + round + 1,
+            "round {round}: the upper callback was still held when the lower one ran"
+        );
+        assert_eq!(dropped.load(Ordering::SeqCst), round + 1);
+    }
+}
