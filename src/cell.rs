@@ -267,7 +267,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         dropping: &mut Dropping<R::Timeout>,
     ) -> Kind {
         // `dropping` is empty between callbacks: nothing to drop there.
-        core::mem::forget(core::mem::replace(dropping, Some((at, None))));
+        core::mem::forget(dropping.replace((at, None)));
         let kind = end.kind();
         let done = State::Done(Done {
             end,

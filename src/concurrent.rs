@@ -99,7 +99,7 @@ impl<R: Clock> Progress<R> {
     #[cold]
     #[inline(never)]
     fn drop_stage(&mut self) {
-        drop(self.stage.take());
+        *self.stage = None;
     }
 }
 
@@ -169,7 +169,7 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
 
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
-            drop(progress.stage.take());
+            *progress.stage = None;
             crate::cell::order_stage(cells, base, end, first);
             progress.top = base;
             return Poll::Ready(());

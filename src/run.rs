@@ -255,7 +255,9 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
         });
         match batch {
             Ok(stopped) => {
-                // Empty again once a batch stops: nothing to drop.
+                // Empty again once a batch stops: nothing to drop. (Its
+                // type has drop glue only with `alloc`.)
+                #[allow(clippy::forget_non_drop)]
                 core::mem::forget(dropping);
                 return stopped;
             }
