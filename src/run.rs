@@ -189,9 +189,19 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         stack.cells.elapsed = R::span(elapsed);
         stack.cells.ran(self.finished);
         let report = Report::new(&stack.cells, self.finished);
-        debug!("{}", report);
+        if crate::fmt::debug_enabled() {
+            log_report(report);
+        }
         report
     }
+}
+
+/// Logs a run's report: out of line, so that the report is built in place
+/// where it is returned rather than also kept for the log's arguments.
+#[cold]
+#[inline(never)]
+fn log_report(report: Report<'_>) {
+    debug!("{}", report);
 }
 
 /// Where [`run_alone`] stopped.

@@ -131,3 +131,27 @@ fn each_start_is_logged_once_at_debug_however_many_polls_it_takes() {
     };
     assert_eq!(starts, expected);
 }
+
+#[test]
+fn a_completed_run_logs_its_report_at_debug() {
+    logs::start();
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("db", async {}).unwrap();
+    teardown
+        .push("cache", async { Err::<(), _>("flush refused") })
+        .unwrap();
+    let report = block_on(teardown.run());
+    let summaries: Vec<String> = logs::at(log::Level::Debug)
+        .into_iter()
+        .filter(|line| line.starts_with("teardown:"))
+        .collect();
+    let expected = if logs::ON {
+        vec![report.to_string()]
+    } else {
+        Vec::new()
+    };
+    assert_eq!(summaries, expected);
+    if logs::ON {
+        assert!(summaries[0].starts_with("teardown: 2 callbacks: 1 completed"));
+    }
+}
