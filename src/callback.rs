@@ -33,10 +33,9 @@ pub trait Cleanup: sealed::Sealed {
 }
 
 /// How one poll of a cleanup went: a byte, so that the loop over callbacks
-/// reads what `failure` kept only when something failed.
+/// reads what `failure` kept only when something failed. Completion is
+/// zero: the common case is one test.
 #[doc(hidden)]
-///
-/// Completion is zero: the common case is one test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Polled {

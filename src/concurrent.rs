@@ -73,6 +73,13 @@ impl<R: Clock> Progress<R> {
         self.top > 0
     }
 
+    /// Lets go of a stage given up part-way (its wakers, with `alloc`).
+    #[cold]
+    #[inline(never)]
+    fn drop_stage(&mut self) {
+        *self.stage = None;
+    }
+
     /// Notes the start of a run over `cells` cells, bounded by `within`.
     pub(crate) fn begin(&mut self, timer: &R, within: R::Timeout, cells: usize) {
         self.top = cells;
@@ -91,15 +98,6 @@ impl<R: Clock> Drop for Progress<R> {
         if self.stage.is_some() {
             self.drop_stage();
         }
-    }
-}
-
-impl<R: Clock> Progress<R> {
-    /// Lets go of a stage given up part-way (its wakers, with `alloc`).
-    #[cold]
-    #[inline(never)]
-    fn drop_stage(&mut self) {
-        *self.stage = None;
     }
 }
 
