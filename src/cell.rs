@@ -762,12 +762,48 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'_, N, R, C, S> {
             debug_assert!(self.cells.iter().all(|cell| !cell.owns()));
             return;
         }
-        // Records alone (a stack that ran) drop in any order.
+        // Should a destructor panic, the guard drops the cells below it
+        // while the panic unwinds, then the panic goes on.
+        let rest = DropRest(self);
+        rest.0.drop_cells();
+    }
+
+    /// Drops every cell, top first (last registered first); an inline
+    /// future where it lies, before its cell is popped.
+    ///
+    /// A panic in a destructor leaves the cell it came from fully let go:
+    /// an inline future counts as dropped once its destructor has begun
+    /// (`InlineFuture::clear` takes its poll function first), and a popped
+    /// cell is out of the vector before anything it holds is dropped. So
+    /// calling this again, from [`DropRest`] while that panic unwinds, drops
+    /// each remaining callback exactly once and never one twice.
+    fn drop_cells(&mut self) {
         while let Some(cell) = self.cells.last_mut() {
             if let Some(slot) = cell.slot_mut() {
                 slot.drop_inline();
             }
             self.pop();
         }
+    }
+}
+
+/// Finishes dropping a stack's cells if a destructor panicked part-way.
+///
+/// Without it, the unwind would leave `drop_slow` with the cells below the
+/// one that panicked still in the vector, whose elements are
+/// `ManuallyDrop`: their callbacks would never be dropped, and an inline
+/// future's memory would be freed with the stack while it may still be
+/// linked into someone else's list (an intrusive waiter queue): `Pin`'s
+/// drop guarantee, and soundness, lost. With it, every other callback is
+/// dropped, in order, before the first panic goes on; a second panic while
+/// that one unwinds aborts the process, as it does in std's collections.
+struct DropRest<'g, 'a, const N: usize, R: Clock, C: ?Sized, S: Storage>(
+    &'g mut Cells<'a, N, R, C, S>,
+);
+
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for DropRest<'_, '_, N, R, C, S> {
+    fn drop(&mut self) {
+        // Nothing left after a drop that did not panic.
+        self.0.drop_cells();
     }
 }
