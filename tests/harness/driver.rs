@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use teardown_stack::{Full, InlineError, LocalInlineTeardown, LocalTeardown, Report, VirtualClock};
 
 use super::model::{Entry, Model, RunTiming};
-use super::probe::{Big, Event, Probe, SLOT, World, millis};
+use super::probe::{Big, Event, Probe, SLOT, World, drop_panic_message, millis};
 use super::{CAPACITY, How, MAX_OPS, Mode, NAMES, Op, Registration, Script, StackKind};
 
 type PlainStack<'a> = LocalTeardown<'a, CAPACITY, VirtualClock>;
@@ -197,23 +197,21 @@ fn register_group<'a>(
             let full = model.is_full();
             let registered = match how {
                 How::Boxed => $sink
-                    .push(name, Probe::new(id, r.behaviour, world))
-                    .map_err(|refused: Full<Probe>| {
-                        check_refused(full, id, refused.into_inner().id)
-                    }),
+                    .push(name, owned_probe(id, r, world))
+                    .map_err(|refused: Full<Probe>| check_refused(full, id, refused.into_inner())),
                 How::Closure => {
                     // Made now and moved in, so that dropping the uncalled
                     // closure (skipped, or its stack dropped) is seen.
-                    let probe = Probe::new(id, r.behaviour, world);
+                    let probe = owned_probe(id, r, world);
                     $sink
                         .push_fn(name, move || probe)
-                        .map_err(|refused| check_refused(full, id, (refused.into_inner())().id))
+                        .map_err(|refused| check_refused(full, id, (refused.into_inner())()))
                 }
                 How::Borrowed => {
                     let probe = borrowed.pop_front().expect("made up front");
                     $sink
                         .push_pinned(name, probe)
-                        .map_err(|refused| check_refused(full, id, refused.into_inner().id))
+                        .map_err(|refused| check_refused_id(full, id, refused.into_inner().id))
                 }
                 How::Inline | How::TryInline | How::TooBig => {
                     $inline!($sink, id, r, how, name, full)
@@ -232,6 +230,7 @@ fn register_group<'a>(
                     name: registered.name().to_string(),
                     stage: stage_number,
                     borrowed: how == How::Borrowed,
+                    drop_panics: r.drop_panics && how != How::Borrowed,
                     inline: matches!(how, How::Inline | How::TryInline),
                     behaviour: r.behaviour,
                     timeout,
@@ -252,16 +251,12 @@ fn register_group<'a>(
                 ($id, $r, $name, $full);
             match $how {
                 How::Inline => $sink
-                    .push_inline(name, Probe::new(id, r.behaviour, world))
-                    .map_err(|refused: Full<Probe>| {
-                        check_refused(full, id, refused.into_inner().id)
-                    }),
+                    .push_inline(name, owned_probe(id, r, world))
+                    .map_err(|refused: Full<Probe>| check_refused(full, id, refused.into_inner())),
                 How::TryInline => $sink
-                    .try_push_inline(name, Probe::new(id, r.behaviour, world))
+                    .try_push_inline(name, owned_probe(id, r, world))
                     .map_err(|refused| match refused {
-                        InlineError::Full(refused) => {
-                            check_refused(full, id, refused.into_inner().id)
-                        }
+                        InlineError::Full(refused) => check_refused(full, id, refused.into_inner()),
                         InlineError::DoesNotFit { size, slot, .. } => {
                             panic!("a probe of {size} bytes does not fit a slot of {slot}")
                         }
@@ -269,8 +264,7 @@ fn register_group<'a>(
                 _ => {
                     let before = $sink.len();
                     let events = world.events.borrow().len();
-                    let big = match $sink
-                        .try_push_inline(name, Big::new(Probe::new(id, r.behaviour, world)))
+                    let big = match $sink.try_push_inline(name, Big::new(owned_probe(id, r, world)))
                     {
                         Ok(_) => {
                             panic!("{id}: a future larger than its slot was registered inline")
@@ -310,7 +304,7 @@ fn register_group<'a>(
                     );
                     // Too big for a slot: box it instead.
                     $sink.push(name, big).map_err(|refused: Full<Big>| {
-                        check_refused(full, id, refused.into_inner().probe.id)
+                        check_refused(full, id, refused.into_inner().probe)
                     })
                 }
             }
@@ -342,8 +336,21 @@ fn register_group<'a>(
     }
 }
 
-/// A refusal must come from a full stack and hand back the very callback.
-fn check_refused(full: bool, offered: usize, returned: usize) {
+/// A probe the stack may own: its destructor panics if the registration
+/// says so.
+fn owned_probe(id: usize, r: Registration, world: &World) -> Probe {
+    Probe::new(id, r.behaviour, world).panicking_on_drop(r.drop_panics)
+}
+
+/// A refusal must come from a full stack and hand back the very callback,
+/// which the script then drops (quietly: it is not the stack's to drop).
+fn check_refused(full: bool, offered: usize, mut returned: Probe) {
+    returned.disarm();
+    check_refused_id(full, offered, returned.id);
+}
+
+/// [`check_refused`] of a borrowed callback, by its id.
+fn check_refused_id(full: bool, offered: usize, returned: usize) {
     assert!(full, "callback {offered} refused by a stack with room");
     assert_eq!(returned, offered, "the stack handed back another callback");
 }
@@ -524,10 +531,14 @@ fn check_stack_matches(stack: &Stack<'_>, model: &Model) {
 
 /// Drops a stack; its unfinished callbacks must be named in one warning,
 /// and the ones it owns dropped then, last registered first.
+///
+/// A destructor that panics there does not stop the others: every owned
+/// callback is still dropped, in order, and then the first panic (of the
+/// last registered callback whose destructor panics) reaches the caller.
 fn drop_stack(stack: Stack<'_>, model: &mut Model, world: &World, logs: bool) {
     logs::take();
     let from = world.events.borrow().len();
-    drop(stack);
+    let dropping = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(stack)));
     let dropped = model.clear();
     let owned: Vec<Event> = dropped
         .iter()
@@ -538,13 +549,30 @@ fn drop_stack(stack: Stack<'_>, model: &mut Model, world: &World, logs: bool) {
     // A move is reported at the end of the script.
     let events: Vec<Event> = world.events.borrow()[from..]
         .iter()
-        .filter(|e| !matches!(e, Event::Moved(_)))
+        .filter(|e| !matches!(e, Event::Moved(_) | Event::DropPanicSpared(_)))
         .copied()
         .collect();
     assert_eq!(
         events, owned,
         "dropping the stack did not drop what it owned, last registered first"
     );
+    let first_panic = dropped.iter().rev().find(|e| e.drop_panics);
+    match (dropping, first_panic) {
+        (Ok(()), None) => {}
+        (Err(panic), Some(entry)) => {
+            let message = panic.downcast_ref::<String>().cloned();
+            assert_eq!(
+                message,
+                Some(drop_panic_message(entry.id)),
+                "dropping the stack went on with another panic than the first"
+            );
+        }
+        (Ok(()), Some(entry)) => panic!(
+            "{}'s destructor panicked while its stack dropped, and the panic was lost",
+            entry.name
+        ),
+        (Err(_), None) => panic!("dropping the stack panicked, and no destructor did"),
+    }
     if !logs {
         return;
     }
@@ -568,10 +596,9 @@ fn quiet_probe_panics() {
     QUIET.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let probe = info
-                .payload()
-                .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with("probe panic "));
+            let probe = info.payload().downcast_ref::<String>().is_some_and(|m| {
+                m.starts_with("probe panic ") || m.starts_with("probe drop panic ")
+            });
             if !probe {
                 default(info);
             }

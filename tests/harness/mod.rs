@@ -84,14 +84,38 @@ pub enum Op {
 }
 
 /// How a callback is registered and what it does.
-#[derive(Arbitrary, Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Registration {
     pub how: How,
     pub named: bool,
     pub behaviour: Behaviour,
+    /// Its destructor panics (once it has logged its drop). Only an owned
+    /// callback's: a borrowed probe is the script's to drop, and a probe
+    /// the stack hands back is disarmed before the script drops it.
+    pub drop_panics: bool,
     pub timeout_ms: Option<u8>,
     /// Join the stage of the registration just before, if it is still open.
     pub join_stage: bool,
+}
+
+/// Decodes the fields in the order `#[derive(Arbitrary)]` did, with
+/// `drop_panics` taken from the top eighth of the behaviour's range (see
+/// [`Behaviour::decode`]): an input committed before it existed keeps most
+/// of its meaning.
+impl<'a> Arbitrary<'a> for Registration {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let how = How::arbitrary(u)?;
+        let named = bool::arbitrary(u)?;
+        let (behaviour, drop_panics) = Behaviour::decode(u)?;
+        Ok(Registration {
+            how,
+            named,
+            behaviour,
+            drop_panics,
+            timeout_ms: Option::arbitrary(u)?,
+            join_stage: bool::arbitrary(u)?,
+        })
+    }
 }
 
 /// Registration method.
@@ -158,7 +182,7 @@ impl<'a> Arbitrary<'a> for How {
 }
 
 /// What a callback does when run.
-#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {
     Complete,
     Fail,
@@ -173,6 +197,27 @@ pub enum Behaviour {
     Sleep(u8),
     /// Never completes.
     Hang,
+}
+
+impl Behaviour {
+    /// Decodes like `#[derive(Arbitrary)]` did (a `u32` scaled to the eight
+    /// variants, then the variant's fields), and whether the callback's
+    /// destructor panics: the top eighth of each variant's range.
+    fn decode(u: &mut Unstructured<'_>) -> arbitrary::Result<(Behaviour, bool)> {
+        let scaled = u64::from(u32::arbitrary(u)?) * 8;
+        let drop_panics = scaled & u64::from(u32::MAX) >= 7 << 29;
+        let behaviour = match scaled >> 32 {
+            0 => Behaviour::Complete,
+            1 => Behaviour::Fail,
+            2 => Behaviour::Panic,
+            3 => Behaviour::Yield(u8::arbitrary(u)?),
+            4 => Behaviour::WakeTwice(u8::arbitrary(u)?),
+            5 => Behaviour::WakeFromThread,
+            6 => Behaviour::Sleep(u8::arbitrary(u)?),
+            _ => Behaviour::Hang,
+        };
+        Ok((behaviour, drop_panics))
+    }
 }
 
 impl Script {

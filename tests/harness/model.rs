@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use teardown_stack::{Outcome, Report};
 
-use super::probe::{Event, millis, panic_message};
+use super::probe::{Event, drop_panic_message, millis, panic_message};
 use super::{Behaviour, CAPACITY};
 
 /// A callback the model believes is registered and unfinished.
@@ -21,6 +21,9 @@ pub struct Entry {
     /// Registered with `push_pinned`: the stack never drops it, so a
     /// cancellation (timeout, skip) leaves no event.
     pub borrowed: bool,
+    /// Owned, and its destructor panics: a completion then counts as a
+    /// panic, with the destructor's message.
+    pub drop_panics: bool,
     /// Registered in an inline slot: the stack must not move it, so finished
     /// entries below it keep their room (see [`Model::stuck`]).
     pub inline: bool,
@@ -348,17 +351,21 @@ fn check_outcome(
         }
         Outcome::Completed | Outcome::Failed(_) | Outcome::Panicked(_) => {
             assert_eq!(starts, 1, "{name} started {starts} times");
+            // A panic of the destructor makes a completion a panic, and
+            // leaves any other end as it was (the first panic is kept).
             let expected = match entry.behaviour {
                 Behaviour::Fail => Outcome::Failed(message_of(report, name)),
                 Behaviour::Panic => Outcome::Panicked(message_of(report, name)),
                 Behaviour::Hang => panic!("{name} hangs, yet ended with {outcome:?}"),
+                _ if entry.drop_panics => Outcome::Panicked(message_of(report, name)),
                 _ => Outcome::Completed,
             };
             assert_eq!(outcome, expected, "{name} ({:?})", entry.behaviour);
             if let Some(message) = outcome.message() {
                 let text = match entry.behaviour {
                     Behaviour::Fail => format!("fail {}", entry.id),
-                    _ => panic_message(entry.id),
+                    Behaviour::Panic => panic_message(entry.id),
+                    _ => drop_panic_message(entry.id),
                 };
                 assert_eq!(message.as_str(), text);
             }

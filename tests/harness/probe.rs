@@ -30,6 +30,9 @@ pub enum Event {
     /// Polled or dropped at another address than its first poll: moved
     /// while pinned.
     Moved(usize),
+    /// Its destructor would have panicked, but ran while another panic
+    /// unwound (after its `Dropped`).
+    DropPanicSpared(usize),
 }
 
 /// What every probe of a script shares.
@@ -93,6 +96,11 @@ pub fn panic_message(id: usize) -> String {
     format!("probe panic {id}")
 }
 
+/// The panic message of a probe whose destructor panics.
+pub fn drop_panic_message(id: usize) -> String {
+    format!("probe drop panic {id}")
+}
+
 pub fn millis(ms: u8) -> Duration {
     Duration::from_millis(u64::from(ms))
 }
@@ -109,6 +117,9 @@ pub struct Probe {
     woken_by_thread: Option<Arc<Mutex<(bool, Waker)>>>,
     /// Where it was first polled: a pinned future stays there until dropped.
     at: Option<usize>,
+    /// Its destructor panics, unless a panic is unwinding already (a
+    /// second panic would abort the process, as the crate documents).
+    drop_panics: bool,
 }
 
 impl Probe {
@@ -126,7 +137,19 @@ impl Probe {
             sleep: None,
             woken_by_thread: None,
             at: None,
+            drop_panics: false,
         }
+    }
+
+    /// A probe whose destructor panics (with `drop_panics`).
+    pub fn panicking_on_drop(mut self, drop_panics: bool) -> Self {
+        self.drop_panics = drop_panics;
+        self
+    }
+
+    /// A probe the stack handed back: the script drops it quietly.
+    pub fn disarm(&mut self) {
+        self.drop_panics = false;
     }
 
     /// Logs a move since the first poll (logged, not asserted: a panic in
@@ -222,6 +245,13 @@ impl Drop for Probe {
             self.check_place();
         }
         self.world.log(Event::Dropped(self.id));
+        if self.drop_panics {
+            if std::thread::panicking() {
+                self.world.log(Event::DropPanicSpared(self.id));
+            } else {
+                std::panic::panic_any(drop_panic_message(self.id));
+            }
+        }
     }
 }
 
