@@ -33,6 +33,15 @@
 //!    assume its bytes frozen. The buffer is reached through raw pointers
 //!    only, never through a reference to its bytes.
 //!
+//! 4. Every inline future is dropped before its memory is given up, even
+//!    when another callback's destructor panics: `Cells::drop_slow` (in
+//!    `crate::cell`) finishes dropping the remaining cells from a drop
+//!    guard while such a panic unwinds, and a run lets go of each callback
+//!    under `catch_unwind` (with `std`) or leaves it to that guard
+//!    (without). A future linked into an intrusive list (a waiter queue)
+//!    is so unlinked by its own destructor before its slot can be reused or
+//!    freed, as `Pin`'s drop guarantee requires.
+//!
 //! A future is moved only when it is written into its buffer, before it was
 //! ever polled, and is dropped exactly once: by [`InlineSlot::clear`],
 //! called when it finishes, times out or is skipped, or by `Drop`. A future

@@ -36,7 +36,10 @@ use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Report, Run, 
 ///
 /// A run dropped part-way leaves its unfinished callbacks registered, and a
 /// later run resumes them, as for a [`Teardown`]. Dropping the stack drops
-/// the callbacks it still holds, in place, last registered first.
+/// the callbacks it still holds, in place, last registered first; a
+/// destructor that panics there does not stop the others, as on a
+/// [`Teardown`]: every future is dropped where it lies before its memory
+/// goes, which is what `Pin` promises.
 ///
 /// # Examples
 ///

@@ -44,6 +44,14 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 /// Callbacks registered through one [`Stage`] run concurrently; stages (and
 /// callbacks registered on their own) run one after another, last first.
 ///
+/// Dropping the stack drops the callbacks it still holds, last registered
+/// first, after a warning that names them. If one of their destructors
+/// panics, the others are still dropped, each once and in that order, and
+/// then that panic goes on; a second panic while the first unwinds aborts
+/// the process, as it does in std's collections. (During a run, with `std`,
+/// a destructor's panic is caught and reported instead: see
+/// [`Outcome::Panicked`](crate::Outcome::Panicked).)
+///
 /// Storage is a [`heapless::Vec`] of `N` cells: no allocation, and
 /// [`new`](Self::new) is a `const fn`, so a stack can live in a `static`.
 /// Each cell holds a callback and then, once it has run, its record: the
