@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,16 +109,22 @@ impl Service {
         assert!(status.success());
     }
 
-    /// Waits for the process to exit; returns its status, stdout and log.
-    fn wait(mut self) -> (ExitStatus, String, Vec<String>) {
+    /// Waits for the process to exit (not for its output to end: children
+    /// that outlive it keep that open); returns its status.
+    fn exited(&mut self) -> ExitStatus {
         let deadline = Instant::now() + PATIENCE;
-        let status = loop {
+        loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
+                return status;
             }
             assert!(Instant::now() < deadline, "the service did not exit");
-            thread::sleep(Duration::from_millis(20));
-        };
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the process to exit; returns its status, stdout and log.
+    fn wait(mut self) -> (ExitStatus, String, Vec<String>) {
+        let status = self.exited();
         self.reader.take().unwrap().join().unwrap();
         let stdout = self.stdout.take().unwrap().join().unwrap();
         let log = std::mem::take(&mut *self.log.0.lock().unwrap());
@@ -141,17 +148,19 @@ struct Load {
 }
 
 impl Load {
-    fn start(addr: SocketAddr, workers: usize) -> Load {
+    /// Starts `workers` clients; their payloads begin with `tag`.
+    fn start(addr: SocketAddr, workers: usize, tag: &str) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let acked = Arc::new(Mutex::new(0));
         let workers = (0..workers)
             .map(|worker| {
                 let stop = stop.clone();
                 let count = acked.clone();
+                let tag = tag.to_owned();
                 thread::spawn(move || {
                     let mut acked = Vec::new();
                     for seq in 0.. {
-                        let payload = format!("load-{worker}-{seq}");
+                        let payload = format!("{tag}-{worker}-{seq}");
                         if stop.load(Ordering::Relaxed) || !post(addr, &payload) {
                             break;
                         }
@@ -226,6 +235,27 @@ fn running(pid: u32) -> bool {
     }
 }
 
+/// Waits for every one of `pids` to be gone (or a zombie), for one second
+/// at most: the bound within which no sandbox may outlive the service. Any
+/// still running then are killed, so that a failure leaves none behind.
+fn assert_gone_within_a_second(pids: &[u32]) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        let alive: Vec<u32> = pids.iter().copied().filter(|&pid| running(pid)).collect();
+        if alive.is_empty() {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(alive.iter().map(u32::to_string))
+                .status();
+            panic!("sandboxes {alive:?} outlived the service by more than a second");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The index of the first line containing `needle` (panics if none).
 fn position(log: &[String], needle: &str) -> usize {
     log.iter()
@@ -267,7 +297,7 @@ fn sigterm_under_load_releases_everything_in_order() {
     assert!(pids.iter().all(|&pid| running(pid)));
     assert!(scratch.exists());
 
-    let load = Load::start(addr, 4);
+    let load = Load::start(addr, 4, "load");
     load.wait_for_acks(40);
     service.signal("TERM"); // the clients keep writing through the shutdown
     let (status, stdout, log) = service.wait();
@@ -542,4 +572,36 @@ fn a_real_load_generator_cut_off_mid_request_leaves_a_clean_exit_and_every_ack_s
             "-c {concurrency}: ab completed {complete}, the store has {stored}"
         );
     }
+}
+
+#[test]
+fn sigkill_under_load_takes_the_sandboxes_with_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut service = Service::start(data_dir.path(), &["--until-signal"]);
+    let addr = service.addr();
+    let pids = service.sandbox_pids();
+    assert!(pids.iter().all(|&pid| running(pid)));
+    let load = Load::start(addr, 4, "load");
+    load.wait_for_acks(20);
+    service.signal("KILL"); // nothing of the service runs after this
+    let status = service.exited();
+    assert_eq!(status.signal(), Some(9), "{status}");
+    assert_gone_within_a_second(&pids);
+    load.finish();
+}
+
+#[test]
+fn sigkill_during_the_teardown_takes_the_sandboxes_with_it() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let args = ["--until-signal", "--hang-cleanup", "sandboxes"];
+    let mut service = Service::start(data_dir.path(), &args);
+    let pids = service.sandbox_pids();
+    service.signal("TERM");
+    // The teardown is under way, stuck before the sandboxes are killed.
+    service.wait_for("sandboxes: hanging (injected)");
+    assert!(pids.iter().all(|&pid| running(pid)));
+    service.signal("KILL");
+    let status = service.exited();
+    assert_eq!(status.signal(), Some(9), "{status}");
+    assert_gone_within_a_second(&pids);
 }
