@@ -605,3 +605,40 @@ fn sigkill_during_the_teardown_takes_the_sandboxes_with_it() {
     assert_eq!(status.signal(), Some(9), "{status}");
     assert_gone_within_a_second(&pids);
 }
+
+#[test]
+fn a_second_instance_on_the_same_data_directory_is_refused() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let dir = data_dir.path();
+    let first = Service::start(dir, &["--until-signal"]);
+    let addr = first.addr();
+    let pids = first.sandbox_pids();
+    let scratch = PathBuf::from(first.wait_for("scratch directory:"));
+
+    let second = Service::start(dir, &["--until-signal"]);
+    let (status, _, log) = second.wait();
+    assert_eq!(status.code(), Some(75));
+    let refused = &log[position(&log, "cannot start:")];
+    let message = format!(
+        "cannot start: the data directory {} is in use by another instance (pid {})",
+        dir.display(),
+        first.child.id()
+    );
+    assert!(refused.ends_with(&message), "{refused}");
+    // It touched nothing: the first still has its scratch directory and
+    // sandboxes, and serves.
+    for not_done in ["recovered:", "nothing left behind", "scratch directory:"] {
+        assert!(
+            !log.iter().any(|line| line.contains(not_done)),
+            "{not_done}"
+        );
+    }
+    assert!(scratch.exists());
+    assert!(pids.iter().all(|&pid| running(pid)));
+    assert!(post(addr, "first"));
+    first.signal("TERM");
+    let (status, stdout, _) = first.wait();
+    assert_eq!(status.code(), Some(0), "report: {stdout}");
+    assert!(stdout.contains("all completed"), "report: {stdout}");
+    assert!(stored_payloads(dir).contains(&"first".to_owned()));
+}

@@ -12,7 +12,8 @@
 //!
 //! Exit codes: 0 a clean teardown; 1 a cleanup failed (or, in the demo, an
 //! acknowledged write is missing); 2 the build failed (what was built was
-//! released); 3 a second signal cut the teardown short; 64 bad flags.
+//! released), or the start did; 3 a second signal cut the teardown short;
+//! 64 bad flags; 75 another instance is running on the data directory.
 //!
 //! The teardown has 25 s in all (`--grace-ms`) and each cleanup 10 s
 //! (`--cleanup-timeout-ms`): a hung cleanup is cut off, reported by name,
@@ -27,6 +28,7 @@ mod build;
 mod clients;
 mod clock;
 mod config;
+mod data_dir;
 mod http;
 mod load;
 mod sandboxes;
@@ -70,8 +72,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
-    let (mut signals, upstream) = match setup(&ex, &config).await {
+    // Held to the end: dropping it (on every return) empties the lock file.
+    let (mut signals, _lock, upstream) = match setup(&ex, &config).await {
         Ok(setup) => setup,
+        Err(error) if error.is::<data_dir::InUse>() => {
+            log::error!("cannot start: {error}");
+            return ExitCode::from(data_dir::IN_USE);
+        }
         Err(error) => {
             log::error!("cannot start: {error}");
             return ExitCode::from(2);
@@ -139,13 +146,15 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
 }
 
 /// What comes before the service's own parts: the signals, caught from now
-/// on so that one sent during the build is not lost; the data directory;
-/// and the stand-in upstream, which is not the service's to tear down.
+/// on so that one sent during the build is not lost; the data directory,
+/// locked for this process; and the stand-in upstream, which is not the
+/// service's to tear down.
 async fn setup(
     ex: &Arc<Executor<'static>>,
     config: &Config,
-) -> Result<(Signals, http::Server), BoxError> {
+) -> Result<(Signals, data_dir::Lock, http::Server), BoxError> {
     let signals = Signals::new([Signal::Term, Signal::Int])?;
-    std::fs::create_dir_all(&config.data_dir)?;
-    Ok((signals, upstream::start(ex, config.upstream_latency).await?))
+    let lock = data_dir::open(&config.data_dir)?;
+    let upstream = upstream::start(ex, config.upstream_latency).await?;
+    Ok((signals, lock, upstream))
 }
