@@ -217,13 +217,55 @@ fn post(addr: SocketAddr, payload: &str) -> bool {
         && response.contains("\r\n\r\nack ")
 }
 
-/// The payloads of the records in the store file.
+/// The payloads of the records in the store file, which must hold whole,
+/// valid records and nothing else.
 fn stored_payloads(data_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(data_dir.join("store.log")).unwrap();
-    text.lines()
-        .filter_map(|line| line.strip_prefix("record "))
-        .map(|rest| rest.split(' ').nth(1).unwrap().to_owned())
-        .collect()
+    let bytes = std::fs::read(data_dir.join("store.log")).unwrap();
+    let (payloads, end) = scan_store(&bytes);
+    let extra = bytes.len() - end;
+    assert_eq!(extra, 0, "the store has {extra} bytes past its last record");
+    payloads
+}
+
+/// The payloads of the records at the start of a store file's `bytes`, and
+/// the length of the part they fill. A record is a line: the CRC-32 of its
+/// text in eight hex digits, a space, the text (`record ID PAYLOAD ...` for
+/// a request's record).
+fn scan_store(bytes: &[u8]) -> (Vec<String>, usize) {
+    let mut payloads = Vec::new();
+    let mut end = 0;
+    while let Some(len) = bytes[end..].iter().position(|&byte| byte == b'\n') {
+        let Ok(line) = std::str::from_utf8(&bytes[end..end + len]) else {
+            break;
+        };
+        let Some((sum, text)) = line.split_once(' ') else {
+            break;
+        };
+        if sum.len() != 8 || u32::from_str_radix(sum, 16) != Ok(crc32(text.as_bytes())) {
+            break;
+        }
+        if let Some(rest) = text.strip_prefix("record ") {
+            payloads.push(rest.split(' ').nth(1).unwrap().to_owned());
+        }
+        end += len + 1;
+    }
+    (payloads, end)
+}
+
+/// CRC-32 (IEEE, as zlib's).
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }
 
 /// Whether `pid` is a live process (a zombie is not).

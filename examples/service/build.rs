@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::sandboxes::Sandboxes;
 use crate::scratch;
 use crate::server::{self, App};
-use crate::store::Store;
+use crate::store::{self, Store};
 
 /// The service's teardown stack: room for every cleanup below, and a timer
 /// for the grace period and the per-cleanup timeouts.
@@ -56,7 +56,7 @@ pub async fn build(
     register(teardown, config, "temp-files", scratch::remove(scratch))?;
 
     faults.build_step(2, "store")?;
-    let store_path = config.data_dir.join("store.log");
+    let store_path = config.data_dir.join(store::FILE);
     let store = Store::open(&store_path).await?;
     log::info!("store: {}", store_path.display());
     let closing = store.clone();

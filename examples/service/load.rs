@@ -52,13 +52,13 @@ impl Load {
     }
 }
 
-/// Checks that every acknowledged payload is in the store's file; returns
-/// how many were found.
+/// Checks that the store's file holds only whole records, and every
+/// acknowledged payload among them; returns how many were found.
 pub fn verify(store: &Path, acked: &[String]) -> Result<usize, BoxError> {
-    let text = std::fs::read_to_string(store)?;
-    let stored: HashSet<&str> = text
-        .lines()
-        .filter_map(|line| line.strip_prefix("record "))
+    let records = crate::store::read(store)?;
+    let stored: HashSet<&str> = records
+        .iter()
+        .filter_map(|text| text.strip_prefix("record "))
         .filter_map(|rest| rest.split(' ').nth(1))
         .collect();
     let missing: Vec<&String> = acked
