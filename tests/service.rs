@@ -109,6 +109,11 @@ impl Service {
         assert!(status.success());
     }
 
+    /// The log so far.
+    fn log(&self) -> Vec<String> {
+        self.log.0.lock().unwrap().clone()
+    }
+
     /// Waits for the process to exit (not for its output to end: children
     /// that outlive it keep that open); returns its status.
     fn exited(&mut self) -> ExitStatus {
@@ -250,6 +255,11 @@ fn scan_store(bytes: &[u8]) -> (Vec<String>, usize) {
         end += len + 1;
     }
     (payloads, end)
+}
+
+/// A record's line, as the service writes it.
+fn store_line(text: &str) -> String {
+    format!("{:08x} {text}\n", crc32(text.as_bytes()))
 }
 
 /// CRC-32 (IEEE, as zlib's).
@@ -648,6 +658,202 @@ fn sigkill_during_the_teardown_takes_the_sandboxes_with_it() {
     assert_gone_within_a_second(&pids);
 }
 
+/// A small deterministic generator (splitmix64), seeded per round.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % bound
+    }
+}
+
+/// What a SIGKILLed run left on the data directory, for the next start
+/// to remove.
+struct Left {
+    pid: u32,
+    scratch: PathBuf,
+    /// Bytes past the store's last whole record.
+    torn: usize,
+    /// The store up to there: every record in it stays.
+    records: Vec<u8>,
+}
+
+#[test]
+fn each_start_recovers_from_a_sigkill_at_a_random_moment() {
+    const ROUNDS: u64 = 20;
+    let data_dir = tempfile::tempdir().unwrap();
+    let dir = data_dir.path();
+    let store = dir.join("store.log");
+    let mut acked = Vec::new();
+    let mut left: Option<Left> = None;
+    for round in 0..ROUNDS {
+        let mut rng = Rng(round);
+        // A killed run held the lock: it never blocks this start.
+        let mut service = Service::start(dir, &["--until-signal"]);
+        let addr = service.addr();
+        // Recovery comes before the build, so it is all in the log by now.
+        let log = service.log();
+        match left.take() {
+            None => {
+                position(&log, "nothing left behind to recover");
+            }
+            Some(left) => {
+                let lock = dir.join("service.lock");
+                let pid = left.pid;
+                position(
+                    &log,
+                    &format!(
+                        "recovered: cleared stale lock file {} left by pid {pid}",
+                        lock.display()
+                    ),
+                );
+                let scratch = left.scratch.display();
+                position(
+                    &log,
+                    &format!("recovered: removed stale scratch directory {scratch}"),
+                );
+                assert!(
+                    !left.scratch.exists(),
+                    "round {round}: {scratch} is still there"
+                );
+                let torn = format!(
+                    "recovered: dropped torn tail of {} bytes from the store",
+                    left.torn
+                );
+                if left.torn > 0 {
+                    position(&log, &torn);
+                } else {
+                    assert!(
+                        !log.iter().any(|line| line.contains("torn tail")),
+                        "round {round}"
+                    );
+                }
+                // The store is appended to past its records, none of them lost.
+                let now = std::fs::read(&store).unwrap();
+                assert!(
+                    now.starts_with(&left.records),
+                    "round {round}: records changed"
+                );
+            }
+        }
+        let pids = service.sandbox_pids();
+        let scratch = PathBuf::from(service.wait_for("scratch directory:"));
+        let load = Load::start(addr, 4, &format!("round{round}"));
+        thread::sleep(Duration::from_millis(rng.below(400)));
+
+        if round == ROUNDS - 1 {
+            // The last run ends cleanly: nothing is left, every write stored.
+            service.signal("TERM");
+            let (status, stdout, _) = service.wait();
+            acked.extend(load.finish());
+            assert_eq!(status.code(), Some(0), "report: {stdout}");
+            assert!(!scratch.exists());
+            assert!(pids.iter().all(|&pid| !running(pid)));
+            let stored = stored_payloads(dir);
+            let missing: Vec<_> = acked.iter().filter(|p| !stored.contains(p)).collect();
+            assert!(
+                missing.is_empty(),
+                "acknowledged but not stored: {missing:?}"
+            );
+            assert!(!stored.iter().any(|p| p.starts_with("torn")));
+            break;
+        }
+
+        let pid = service.child.id();
+        service.signal("KILL");
+        let status = service.exited();
+        acked.extend(load.finish());
+        assert_eq!(status.signal(), Some(9), "round {round}: {status}");
+        assert_gone_within_a_second(&pids);
+
+        // What the killed run left: its scratch directory, its pid in the
+        // lock file, and a store holding every write it acknowledged.
+        assert!(scratch.exists(), "round {round}");
+        let lock = std::fs::read_to_string(dir.join("service.lock")).unwrap();
+        assert_eq!(lock.trim(), pid.to_string(), "round {round}");
+        let mut bytes = std::fs::read(&store).unwrap();
+        let (stored, end) = scan_store(&bytes);
+        let missing: Vec<_> = acked.iter().filter(|p| !stored.contains(p)).collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: acknowledged but not stored: {missing:?}"
+        );
+        // In half the rounds, the last record is also cut short, as a kill
+        // in the middle of its write would leave it.
+        if rng.below(2) == 0 {
+            let line = store_line(&format!("record 999999 torn{round} completion:9"));
+            let cut = 1 + rng.below(line.len() as u64 - 1) as usize;
+            bytes.extend_from_slice(&line.as_bytes()[..cut]);
+            std::fs::write(&store, &bytes).unwrap();
+        }
+        left = Some(Left {
+            pid,
+            scratch,
+            torn: bytes.len() - end,
+            records: bytes[..end].to_vec(),
+        });
+    }
+}
+
+#[test]
+fn a_torn_tail_is_dropped_at_start_and_never_read_as_a_record() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = data_dir.path().join("store.log");
+    let mut bytes = store_line("record 1 before completion:6").into_bytes();
+    // A whole line that fails its checksum, then the start of one.
+    let mut damaged = store_line("record 2 damaged completion:7").into_bytes();
+    damaged[0] ^= 1;
+    let torn = store_line("record 3 torn completion:4");
+    damaged.extend_from_slice(&torn.as_bytes()[..torn.len() - 1]);
+    bytes.extend_from_slice(&damaged);
+    std::fs::write(&store, &bytes).unwrap();
+
+    let service = Service::start(data_dir.path(), &["--until-signal"]);
+    let addr = service.addr();
+    let line = format!(
+        "recovered: dropped torn tail of {} bytes from the store",
+        damaged.len()
+    );
+    position(&service.log(), &line);
+    assert!(post(addr, "after"));
+    service.signal("TERM");
+    let (status, stdout, _) = service.wait();
+
+    assert_eq!(status.code(), Some(0), "report: {stdout}");
+    let stored = stored_payloads(data_dir.path());
+    assert_eq!(stored, ["before", "after"]);
+}
+
+#[test]
+fn a_store_damaged_before_its_last_record_is_left_alone_and_the_start_refused() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = data_dir.path().join("store.log");
+    let mut damaged = store_line("record 1 damaged completion:7").into_bytes();
+    damaged[0] ^= 1;
+    let bytes = [
+        damaged,
+        store_line("record 2 after completion:5").into_bytes(),
+    ]
+    .concat();
+    std::fs::write(&store, &bytes).unwrap();
+
+    let service = Service::start(data_dir.path(), &["--until-signal"]);
+    let (status, _, log) = service.wait();
+
+    assert_eq!(status.code(), Some(2));
+    let refused = position(&log, "cannot start:");
+    assert!(log[refused].contains("not a torn tail"), "{}", log[refused]);
+    assert_eq!(
+        std::fs::read(&store).unwrap(),
+        bytes,
+        "the store was changed"
+    );
+}
+
 #[test]
 fn a_second_instance_on_the_same_data_directory_is_refused() {
     let data_dir = tempfile::tempdir().unwrap();
@@ -683,4 +889,11 @@ fn a_second_instance_on_the_same_data_directory_is_refused() {
     assert_eq!(status.code(), Some(0), "report: {stdout}");
     assert!(stdout.contains("all completed"), "report: {stdout}");
     assert!(stored_payloads(dir).contains(&"first".to_owned()));
+
+    // Its clean exit left nothing for the next start to recover.
+    let next = Service::start(dir, &["--until-signal"]);
+    next.addr();
+    position(&next.log(), "nothing left behind to recover");
+    next.signal("TERM");
+    assert_eq!(next.wait().0.code(), Some(0));
 }

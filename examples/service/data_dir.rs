@@ -1,5 +1,6 @@
 //! The data directory (`--data-dir`): the store, the scratch directory and
-//! the lock file `service.lock`. One instance uses it at a time.
+//! the lock file `service.lock`. One instance uses it at a time, and each
+//! start first clears what a killed run left in it.
 //!
 //! The lock is `flock(LOCK_EX | LOCK_NB)` on the lock file, held through
 //! the open file for the life of the process. The kernel releases it when
@@ -7,9 +8,14 @@
 //! the next start and no pid has to be judged stale. An instance started
 //! while another holds it exits at once with [`IN_USE`] (see `main.rs`),
 //! touching nothing. The file holds the holder's pid, for that refusal's
-//! message; the holder empties it as it exits. The file itself stays:
-//! removing a lock file is racy (a start that had just opened it would lock
-//! a file that the next start no longer finds).
+//! message; the holder empties it as it exits, so a pid the next holder
+//! finds there was left by a killed run. The file itself stays: removing a
+//! lock file is racy (a start that had just opened it would lock a file
+//! that the next start no longer finds).
+//!
+//! Once it holds the lock, a start removes what a killed run left, before
+//! building anything, one `recovered: ...` log line each: the pid in the
+//! lock file, the run's scratch directory, and the torn tail of the store.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -17,6 +23,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::BoxError;
+use crate::{scratch, store};
 
 /// The lock file's name in the data directory.
 const LOCK_FILE: &str = "service.lock";
@@ -58,8 +65,8 @@ impl fmt::Display for InUse {
 
 impl std::error::Error for InUse {}
 
-/// Creates `dir` if need be and locks it for this process (or fails with
-/// [`InUse`]).
+/// Creates `dir` if need be, locks it for this process (or fails with
+/// [`InUse`]), and clears what a killed run left in it.
 pub fn open(dir: &Path) -> Result<Lock, BoxError> {
     std::fs::create_dir_all(dir)?;
     let lock_path = dir.join(LOCK_FILE);
@@ -74,10 +81,33 @@ pub fn open(dir: &Path) -> Result<Lock, BoxError> {
         let dir = dir.to_owned();
         return Err(InUse { dir, pid }.into());
     }
+    let stale = holder(&mut file)?;
     file.set_len(0)?;
     file.seek(SeekFrom::Start(0))?;
     writeln!(file, "{}", std::process::id())?;
-    Ok(Lock { file })
+    let lock = Lock { file };
+
+    let mut recovered = 0;
+    if let Some(pid) = stale {
+        let path = lock_path.display();
+        log::warn!("recovered: cleared stale lock file {path} left by pid {pid}");
+        recovered += 1;
+    }
+    recovered += scratch::remove_stale(dir)?;
+    let store_path = dir.join(store::FILE);
+    let torn = store::repair(&store_path)?;
+    if torn > 0 {
+        let path = store_path.display();
+        log::warn!("recovered: dropped torn tail of {torn} bytes from the store {path}");
+        recovered += 1;
+    }
+    if recovered == 0 {
+        log::info!(
+            "data directory {}: nothing left behind to recover",
+            dir.display()
+        );
+    }
+    Ok(lock)
 }
 
 /// The pid written in the lock file, if any.

@@ -15,6 +15,10 @@
 //! released), or the start did; 3 a second signal cut the teardown short;
 //! 64 bad flags; 75 another instance is running on the data directory.
 //!
+//! A killed run leaves nothing behind that outlives it: its sandboxes die
+//! with it (`sandboxes.rs`), and the next start on the same data directory
+//! removes what it left there before building anything (`data_dir.rs`).
+//!
 //! The teardown has 25 s in all (`--grace-ms`) and each cleanup 10 s
 //! (`--cleanup-timeout-ms`): a hung cleanup is cut off, reported by name,
 //! and the next one runs.
@@ -147,8 +151,8 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
 
 /// What comes before the service's own parts: the signals, caught from now
 /// on so that one sent during the build is not lost; the data directory,
-/// locked for this process; and the stand-in upstream, which is not the
-/// service's to tear down.
+/// locked for this process and cleared of what a killed run left; and the
+/// stand-in upstream, which is not the service's to tear down.
 async fn setup(
     ex: &Arc<Executor<'static>>,
     config: &Config,

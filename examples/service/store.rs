@@ -10,10 +10,11 @@
 //! A process killed in the middle of an append can leave the start of a
 //! line at the end of the file: a torn tail. It has no newline, or a
 //! checksum that does not match, so it is never read as a record ([`scan`]
-//! stops before it).
+//! stops before it), and the next start cuts it off ([`repair`]) before
+//! appending after it.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -44,7 +45,8 @@ enum State {
 }
 
 impl Store {
-    /// Opens (or creates) the file at `path` for appending.
+    /// Opens (or creates) the file at `path` for appending. The file must
+    /// end with a whole record: [`repair`] it first.
     pub async fn open(path: &Path) -> Result<Arc<Store>, BoxError> {
         let opening = path.to_owned();
         let file =
@@ -143,6 +145,45 @@ pub fn read(path: &Path) -> Result<Vec<String>, BoxError> {
         .into());
     }
     Ok(records.into_iter().map(str::to_owned).collect())
+}
+
+/// Cuts off the torn tail a killed run left at the end of the store file
+/// at `path`, if any; returns how many bytes it had (0 if none, or if there
+/// is no file yet).
+///
+/// Only a tail is cut: if a whole, valid record follows the damage, or
+/// the file holds no record at all but whole lines, it is not what an
+/// append cut short leaves, and cutting could lose acknowledged records:
+/// that is an error, and the file is left as it is.
+pub fn repair(path: &Path) -> Result<u64, BoxError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(error) => return Err(error.into()),
+    };
+    let (records, end) = scan(&bytes);
+    let tail = &bytes[end..];
+    if tail.is_empty() {
+        return Ok(0);
+    }
+    let mut lines = tail.split_inclusive(|&byte| byte == b'\n');
+    let whole = |line: &&[u8]| line.ends_with(b"\n");
+    if lines
+        .clone()
+        .filter(whole)
+        .any(|line| decode(&line[..line.len() - 1]).is_some())
+    {
+        let message = "damaged, with records after the damage: not a torn tail, left as it is";
+        return Err(format!("{} at byte {end}: {message}", path.display()).into());
+    }
+    if records.is_empty() && lines.any(|line| whole(&line)) {
+        let message = "not a store file (no record in it), left as it is";
+        return Err(format!("{}: {message}", path.display()).into());
+    }
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(end as u64)?;
+    file.sync_all()?;
+    Ok(tail.len() as u64)
 }
 
 /// CRC-32 (IEEE, as zlib's), bit by bit: records are short.
