@@ -6,6 +6,10 @@
 #
 #   bench/instructions.sh [CASE...]     (default: every case)
 #
+# With INSNS_COUNTS=FILE, also writes the raw counts there, one line per
+# case and N: `case N I(N) I(0)` (what .ci/instructions.sh checks against
+# its budget).
+#
 # Builds bench/examples/insns.rs in release and runs each case under
 # `valgrind --tool=callgrind`, collecting only inside the example's
 # `insns_measured` function (`--toggle-collect`): process start, the
@@ -99,6 +103,14 @@ for case in "${cases[@]}"; do
     empty[$case.$n]=$(count_instructions "$case" "$n" 0)
   done
 done
+
+if [[ -n "${INSNS_COUNTS:-}" ]]; then
+  for case in "${cases[@]}"; do
+    for n in "${sizes[@]}"; do
+      echo "$case $n ${full[$case.$n]} ${empty[$case.$n]}"
+    done
+  done >"$INSNS_COUNTS"
+fi
 
 # The case each is compared with: async-safe-defer's fixed scope for the
 # heap-free ones, the hand-written boxed loop for the boxed ones.
