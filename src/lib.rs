@@ -207,62 +207,25 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
-// In-place heap constructors: the crate's other `unsafe` code.
-#[cfg(feature = "alloc")]
-#[allow(unsafe_code)]
-mod boxed;
-mod callback;
-mod cell;
-mod concurrent;
-mod counts;
-#[cfg(feature = "alloc")]
-mod deferred;
-mod error;
-#[cfg(feature = "std")]
-mod exit;
-// The only `unsafe` code of the crate: inline slots.
-#[allow(unsafe_code)]
-mod inline;
-mod inline_stack;
-mod isolate;
-mod message;
-mod name;
-mod nest;
-mod output;
-mod records;
-mod register;
-mod registered;
-mod released;
+// The layers, lowest first: each names only those above it in this list
+// (ARCHITECTURE.md; `.ci/layers.py` checks it).
+mod lifecycle;
 mod report;
-mod rollback;
 mod run;
-mod scope;
-mod shutdown;
-#[cfg(feature = "signal")]
-mod signal;
 mod stack;
-mod stage;
+mod storage;
 mod timer;
-mod unwind;
-mod wake;
 
-pub use callback::{Accepts, Cleanup};
-pub use error::{Full, InlineError, Refused};
-pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
-pub use inline_stack::{InlineTeardown, LocalInlineTeardown};
-pub use message::Message;
-pub use name::{IntoName, Name};
-pub use nest::NestedFailure;
-pub use output::CleanupOutput;
-pub use registered::Registered;
-pub use released::Released;
-pub use report::{Outcome, Record, Records, Report};
-pub use run::{InlineRun, LocalInlineRun, LocalRun, Run};
-pub use shutdown::Shutdown;
+pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]
-pub use signal::{Signal, Signals};
-pub use stack::{LocalTeardown, Teardown};
-pub use stage::{InlineStage, LocalInlineStage, LocalStage, Stage};
+pub use lifecycle::{Signal, Signals};
+pub use report::{IntoName, Message, Name, Outcome, Record, Records, Report};
+pub use stack::{
+    Full, InlineError, InlineRun, InlineStage, InlineTeardown, LocalInlineRun, LocalInlineStage,
+    LocalInlineTeardown, LocalRun, LocalStage, LocalTeardown, Refused, Registered, Run, Stage,
+    Teardown,
+};
+pub use storage::{Accepts, Cleanup, CleanupOutput, INLINE_ALIGN, InlineSlots, NoInline, Storage};
 #[cfg(feature = "async-io")]
 pub use timer::AsyncIoTimer;
 #[cfg(feature = "embassy-time")]

@@ -3,13 +3,14 @@
 
 use core::time::Duration;
 
-use crate::cell::{Cell, Cells, Done, State};
-use crate::counts::{Counts, Kind};
-use crate::inline::Storage;
-use crate::message::Texts;
-use crate::report::Source;
+use crate::report::counts::{Counts, End, Kind};
+use crate::report::message::Texts;
+use crate::report::name::Name;
+use crate::report::view::{Outcome, Record, Source};
+use crate::storage::cell::{Cell, Done, State};
+use crate::storage::cells::Cells;
+use crate::storage::inline::Storage;
 use crate::timer::Clock;
-use crate::{Name, Record};
 
 /// A report reads the records from the cells, top first.
 impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
@@ -117,5 +118,21 @@ impl<const N: usize, R: Clock> Records<N, R> {
         };
         let (name, done) = &self.records[at];
         Some((done.record(name, texts), at))
+    }
+}
+
+impl<R: Clock> Done<R> {
+    /// What the report shows of it.
+    pub(crate) fn record<'r>(&'r self, name: &'r Name, texts: &'r Texts<'_>) -> Record<'r> {
+        let outcome = match &self.end {
+            End::Completed => Outcome::Completed,
+            End::Failed(kept) => Outcome::Failed(texts.get(kept)),
+            End::Panicked(kept) => Outcome::Panicked(texts.get(kept)),
+            End::TimedOut(budget) => Outcome::TimedOut {
+                budget: R::budget_of(*budget).unwrap_or_default(),
+            },
+            End::Skipped => Outcome::Skipped,
+        };
+        Record::new(name, outcome, R::budget_of(self.elapsed))
     }
 }

@@ -4,7 +4,7 @@ use core::fmt;
 use core::future::Future;
 use core::time::Duration;
 
-use crate::callback::Cleanup;
+use crate::storage::cleanup::Cleanup;
 use crate::timer::Clock;
 use crate::{Name, Report, Run, Teardown, Timer};
 

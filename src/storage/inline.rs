@@ -6,9 +6,9 @@
 //! which the rest of the crate keeps:
 //!
 //! 1. An [`InlineFuture`] exists only in a stack whose [`Storage`] is
-//!    [`InlineSlots`] (a [`Teardown`] has [`NoInline`], whose slot type is
+//!    [`InlineSlots`] (a [`Teardown`](crate::Teardown) has [`NoInline`], whose slot type is
 //!    uninhabited), and such a stack can only be made as the field of an
-//!    [`InlineTeardown`]; the crate registers on and
+//!    [`InlineTeardown`](crate::InlineTeardown); the crate registers on and
 //!    runs that stack only through `Pin<&mut InlineTeardown>`
 //!    ([`InlineTeardown::stack`]). So the stack, and every cell in it, stays
 //!    at one address from the first poll of a callback until the
@@ -60,27 +60,26 @@ use core::mem::{MaybeUninit, align_of, size_of};
 use core::pin::Pin;
 use core::task::Context;
 
-use crate::callback::{Accepts, Cleanup, Failure, Polled};
+use crate::storage::cleanup::{Accepts, Cleanup, Failure, Polled};
 use crate::{CleanupOutput, Name};
-use crate::{InlineTeardown, Teardown};
 
 /// The alignment of an inline slot, in bytes: a future registered with
-/// [`InlineTeardown::push_inline`] may need at most this alignment.
+/// [`InlineTeardown::push_inline`](crate::InlineTeardown::push_inline) may need at most this alignment.
 ///
 /// Eight bytes is the alignment of `u64`, `f64` and `Duration` on every
 /// target the crate builds for, and what a stack entry needs anyway, so an
 /// inline slot adds no padding. A future that holds a `u128` on x86-64 or
 /// aarch64, or an over-aligned type, needs more: box it
-/// ([`InlineTeardown::push`]) or pin it yourself
-/// ([`InlineTeardown::push_pinned`]).
+/// ([`InlineTeardown::push`](crate::InlineTeardown::push)) or pin it yourself
+/// ([`InlineTeardown::push_pinned`](crate::InlineTeardown::push_pinned)).
 pub const INLINE_ALIGN: usize = 8;
 
 /// How a stack may store owned callbacks in its entries: [`NoInline`] (a
-/// [`Teardown`]) or [`InlineSlots`] (an
-/// [`InlineTeardown`]). Sealed.
+/// [`Teardown`](crate::Teardown)) or [`InlineSlots`] (an
+/// [`InlineTeardown`](crate::InlineTeardown)). Sealed.
 ///
 /// A type parameter rather than a slot size, so that only a stack with inline
-/// slots is `!Unpin`: a [`Teardown`] stays `Unpin`, as it always was.
+/// slots is `!Unpin`: a [`Teardown`](crate::Teardown) stays `Unpin`, as it always was.
 pub trait Storage: sealed::Sealed {
     /// What an inline slot holds.
     #[doc(hidden)]
@@ -91,12 +90,12 @@ pub trait Storage: sealed::Sealed {
     const INLINE: bool;
 }
 
-/// The storage of a [`Teardown`]: no inline slots, so owned callbacks are
+/// The storage of a [`Teardown`](crate::Teardown): no inline slots, so owned callbacks are
 /// boxed.
 #[derive(Debug)]
 pub enum NoInline {}
 
-/// The storage of an [`InlineTeardown`]: each entry
+/// The storage of an [`InlineTeardown`](crate::InlineTeardown): each entry
 /// has an inline slot of `SLOT` bytes aligned to [`INLINE_ALIGN`].
 #[derive(Debug)]
 pub enum InlineSlots<const SLOT: usize> {}
@@ -353,22 +352,5 @@ impl<C: ?Sized, const SLOT: usize> core::fmt::Debug for InlineFuture<C, SLOT> {
 impl<C: ?Sized, const SLOT: usize> Drop for InlineFuture<C, SLOT> {
     fn drop(&mut self) {
         self.clear();
-    }
-}
-
-impl<'a, const N: usize, const SLOT: usize, R: crate::timer::Clock, C>
-    InlineTeardown<'a, N, SLOT, R, C>
-where
-    C: ?Sized + Cleanup + 'a,
-{
-    /// The stack inside, for registering and running.
-    pub(crate) fn stack(self: Pin<&mut Self>) -> &mut Teardown<'a, N, R, C, InlineSlots<SLOT>> {
-        // SAFETY: the `InlineTeardown` is pinned and `!Unpin` (it holds
-        // `PhantomPinned`s), so it stays where it is until dropped. The stack
-        // inside is handed only to crate code (registration, `Stage`, `Run`),
-        // which never moves the stack out nor moves an entry that holds an
-        // inline future (module docs, invariant 2); the reference never
-        // reaches the user.
-        unsafe { &mut self.get_unchecked_mut().stack }
     }
 }

@@ -33,11 +33,12 @@ use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::pin::Pin;
 
-use crate::callback::Cleanup;
-use crate::inline::Storage;
-use crate::message::Texts;
-use crate::timer::Clock;
-use crate::{InlineTeardown, NoTimer, Teardown};
+use crate::report::message::Texts;
+use crate::stack::inline::InlineTeardown;
+use crate::stack::teardown::Teardown;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::inline::Storage;
+use crate::timer::{Clock, NoTimer};
 
 impl<'a, const N: usize, C: ?Sized + Cleanup + 'a> Teardown<'a, N, NoTimer, C> {
     /// [`new`](Self::new), built in place on the heap: for a capacity so
@@ -145,9 +146,9 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
     // value, as `Teardown::empty` and `Cells::new` make them.
     unsafe {
         (&raw mut (*stack).timer).write(timer);
+        (&raw mut (*stack).stages).write(None);
         let cells = &raw mut (*stack).cells;
         (&raw mut (*cells).holes).write(None);
-        (&raw mut (*cells).stages).write(None);
         (&raw mut (*cells).texts).write(Texts::none());
         (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);

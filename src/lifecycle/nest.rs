@@ -3,12 +3,12 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::callback::Cleanup;
-use crate::counts::{Counts, Kind};
 use crate::fmt::Span;
-use crate::message::Texts;
-use crate::records::Records;
-use crate::report::Source;
+use crate::report::counts::{Counts, Kind};
+use crate::report::message::Texts;
+use crate::report::view::Source;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::records::Records;
 use crate::timer::Clock;
 use crate::{NoTimer, Outcome, Record, Report, Teardown, Timer};
 

@@ -4,16 +4,21 @@ use core::fmt;
 use core::future::{Future, IntoFuture};
 use core::pin::Pin;
 
-#[cfg(doc)]
-use crate::InlineTeardown;
-use crate::callback::{Accepts, Cleanup, Slot};
+use crate::report::name::IntoName;
+use crate::run::stage::drive_run;
+use crate::stack::error::{Full, InlineError};
+use crate::stack::inline::InlineTeardown;
+use crate::stack::register;
+use crate::stack::registered::Registered;
+use crate::stack::teardown::Teardown;
+use crate::storage::cells::Cells;
+use crate::storage::cleanup::{Accepts, Cleanup};
 #[cfg(feature = "alloc")]
-use crate::deferred::Deferred;
-use crate::inline::{InlineSlots, NoInline, Storage};
-use crate::name::IntoName;
-use crate::register;
-use crate::timer::Clock;
-use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Teardown};
+use crate::storage::deferred::Deferred;
+use crate::storage::inline::{InlineSlots, NoInline, Storage};
+use crate::storage::output::CleanupOutput;
+use crate::storage::slot::Slot;
+use crate::timer::{Clock, NoTimer};
 
 /// Registers callbacks that run concurrently; see [`Teardown::stage`].
 ///
@@ -75,8 +80,10 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Stage<'t, 'a, N, R, C, S>
 {
     pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>) -> Self {
-        stack.cells.stages = Some(crate::concurrent::drive_run);
-        stack.cells.holes = Some(crate::cell::Cells::remove_holes);
+        // The stage driver and the removal of a stage's holes are linked
+        // only into programs that open a stage: see `Teardown::stages`.
+        stack.stages = Some(drive_run);
+        stack.cells.holes = Some(Cells::remove_holes);
         Stage { stack, members: 0 }
     }
 
@@ -227,5 +234,44 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> fmt::De
         f.debug_struct("Stage")
             .field("members", &self.members)
             .finish_non_exhaustive()
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// Opens a stage: the callbacks registered through it run concurrently,
+    /// as one layer of independent resources (eight HTTP clients, say).
+    ///
+    /// A stage starts only when everything registered after it has finished,
+    /// and what was registered before it starts only when every member has
+    /// finished. Each member keeps its own isolation: a failure, panic or
+    /// timeout of one neither cancels nor delays its siblings. Each member
+    /// counts toward `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// let mut teardown = Teardown::<8>::new();
+    /// teardown.push("store", async {}).unwrap();
+    /// let mut clients = teardown.stage();
+    /// for name in ["llm-a", "llm-b", "llm-c"] {
+    ///     clients.push(name, async {}).unwrap();
+    /// }
+    /// let report = futures_lite::future::block_on(teardown.run());
+    /// assert_eq!(report.records().last().unwrap().name(), "store");
+    /// ```
+    pub fn stage(&mut self) -> Stage<'_, 'a, N, R, C> {
+        Stage::new(self)
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// Opens a stage, as [`Teardown::stage`]; its members may be inline
+    /// ([`Stage::push_inline`]).
+    pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, InlineSlots<SLOT>> {
+        Stage::new(self.stack())
     }
 }

@@ -3,9 +3,9 @@
 
 use core::time::Duration;
 
-use crate::callback::Cleanup;
+use crate::lifecycle::unwind;
+use crate::storage::cleanup::Cleanup;
 use crate::timer::Clock;
-use crate::unwind;
 use crate::{Released, Run, Teardown, Timer};
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {

@@ -1,7 +1,7 @@
 //! What a run counts as it goes: how many callbacks it recorded, and how
 //! each ended.
 
-use crate::cell::End;
+use super::message::Kept;
 
 /// How many callbacks a run recorded, and how many of them completed or
 /// failed: what a report answers at once; the other counts it reads from
@@ -70,4 +70,19 @@ impl<B> End<B> {
             End::Skipped => Kind::Skipped,
         }
     }
+}
+
+/// How a finished callback ended, as its cell keeps it.
+///
+/// `B` is a budget as the clock keeps it: nothing without a timer, where no
+/// callback times out.
+pub(crate) enum End<B = ()> {
+    Completed,
+    Failed(Kept),
+    /// Only with `std`, which catches panics.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    Panicked(Kept),
+    /// With a timer: the budget it had.
+    TimedOut(B),
+    Skipped,
 }

@@ -4,20 +4,21 @@
 //! out; without, only the members of a stage of several.
 
 use core::future::Future;
-use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
-use crate::callback::Cleanup;
-use crate::cell::{Cell, End};
-use crate::counts::Counts;
 use crate::fmt::Span;
-use crate::inline::Storage;
-use crate::message::Texts;
-use crate::run::{Alone, poll_cell, run_alone};
+use crate::report::counts::{Counts, End};
+use crate::report::message::Texts;
+use crate::run::alone::{Alone, poll_cell, run_alone};
+use crate::run::progress::{Current, Progress};
+use crate::run::wake::StageWakers;
+use crate::storage::cell::Cell;
+use crate::storage::cells::order_stage;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::inline::Storage;
 use crate::timer::Clock;
-use crate::wake::StageWakers;
 
 /// What drives the rest of a run with stages or a timer; see
 /// [`drive_run`]. A stack without a timer keeps one only once it opened a
@@ -30,88 +31,6 @@ pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 'n, 't, 'x, 'y> fn(
     &'x R,
     &mut Context<'y>,
 ) -> Poll<()>;
-
-/// Where a run is.
-pub(crate) struct Progress<R: Clock> {
-    /// The cells from here up are done with in this run.
-    pub(crate) top: usize,
-    /// When the run began, with a timer (nothing without: the timing fields
-    /// are the timer's types, so a run without one does not carry them).
-    pub(crate) at: R::Timeout,
-    /// The run's deadline, from `within`.
-    deadline: R::Timeout,
-    /// The stage running now, once started by this run. Dropped by hand
-    /// (see the `Drop` impl), so that a run that never opened one drops it
-    /// with one inline test.
-    pub(crate) stage: ManuallyDrop<Option<Current>>,
-    /// A sleep until the earliest deadline of the running members, and the
-    /// deadline it is armed for (`None` once it has fired); re-armed in
-    /// place when that deadline changes.
-    pub(crate) sleep: Option<(R::Timeout, R::Sleep)>,
-}
-
-impl<R: Clock> Progress<R> {
-    pub(crate) const fn new() -> Self {
-        Progress {
-            top: 0,
-            at: R::NO_SPAN,
-            deadline: R::NO_SPAN,
-            stage: ManuallyDrop::new(None),
-            sleep: None,
-        }
-    }
-
-    /// Moves `top` down to just above the highest pending cell; `false`
-    /// when none is left.
-    pub(crate) fn next_pending<C: ?Sized, S: Storage>(
-        &mut self,
-        cells: &[Cell<'_, R, C, S>],
-    ) -> bool {
-        while self.top > 0 && !cells[self.top - 1].is_pending() {
-            self.top -= 1;
-        }
-        self.top > 0
-    }
-
-    /// Lets go of a stage given up part-way (its wakers, with `alloc`).
-    #[cold]
-    #[inline(never)]
-    fn drop_stage(&mut self) {
-        *self.stage = None;
-    }
-
-    /// Notes the start of a run over `cells` cells, bounded by `within`.
-    pub(crate) fn begin(&mut self, timer: &R, within: R::Timeout, cells: usize) {
-        self.top = cells;
-        let at = timer.now();
-        self.at = R::span(at);
-        self.deadline = R::span(
-            at.zip(R::budget_of(within))
-                .map(|(at, within)| at.saturating_add(within)),
-        );
-    }
-}
-
-impl<R: Clock> Drop for Progress<R> {
-    #[inline]
-    fn drop(&mut self) {
-        if self.stage.is_some() {
-            self.drop_stage();
-        }
-    }
-}
-
-/// The stage being run: cells `base..end` of the stack.
-pub(crate) struct Current {
-    base: usize,
-    end: usize,
-    /// Members not finished yet.
-    running: usize,
-    /// The number the first member to finish gets.
-    first: u32,
-    /// Per-member wakers, for stages whose members wake separately.
-    wakers: Option<StageWakers>,
-}
 
 /// Runs the rest of a run with stages, or with a timer: callbacks alone
 /// in their stages one after another (without a timer, through
@@ -168,7 +87,7 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
             *progress.stage = None;
-            crate::cell::order_stage(cells, base, end, first);
+            order_stage(cells, base, end, first);
             progress.top = base;
             return Poll::Ready(());
         }

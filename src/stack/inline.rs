@@ -1,18 +1,16 @@
 //! A stack that owns its callbacks without a heap, each in an inline slot.
 
 use core::fmt;
-use core::future::{Future, IntoFuture};
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 
-use crate::callback::{Accepts, Cleanup};
-#[cfg(feature = "alloc")]
-use crate::deferred::Deferred;
-use crate::inline::InlineSlots;
-use crate::name::{IntoName, Name};
-use crate::register;
-use crate::timer::Clock;
-use crate::{CleanupOutput, Full, InlineError, NoTimer, Registered, Report, Run, Stage, Teardown};
+use crate::report::name::Name;
+use crate::report::view::Report;
+use crate::stack::teardown::Teardown;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::inline::InlineSlots;
+use crate::storage::names::NameList;
+use crate::timer::{Clock, NoTimer};
 
 /// A LIFO stack of at most `N` callbacks that owns them without a heap: each
 /// future is stored in its cell, in a slot of `SLOT` bytes aligned to
@@ -164,154 +162,6 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         self.stack.timer()
     }
 
-    /// Registers a future (an `async` block, the future of an `async fn`, or
-    /// anything [`IntoFuture`]); the stack owns it, in an inline slot, and
-    /// allocates nothing.
-    ///
-    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
-    /// `&'static str`, or `None` for the default name (see [`Name`]).
-    /// Fails to compile if the future is larger than `SLOT` bytes or needs
-    /// an alignment above [`INLINE_ALIGN`](crate::INLINE_ALIGN) (see the
-    /// [type's documentation](Self)); use
-    /// [`try_push_inline`](Self::try_push_inline) to get it back instead.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    pub fn push_inline<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, register::inline)
-    }
-
-    /// Like [`push_inline`](Self::push_inline), but a future that does not
-    /// fit an inline slot is handed back instead of failing to compile.
-    ///
-    /// # Errors
-    ///
-    /// [`InlineError::DoesNotFit`] with `future` when it is larger than
-    /// `SLOT` bytes or more aligned than [`INLINE_ALIGN`](crate::INLINE_ALIGN);
-    /// [`InlineError::Full`] with `future` when the stack holds `N`
-    /// callbacks. Either way it is untouched.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use core::pin::pin;
-    /// use teardown_stack::InlineTeardown;
-    ///
-    /// let mut teardown = pin!(InlineTeardown::<2, 16>::new());
-    /// let state = [1_u8; 100];
-    /// let cleanup = async move { drop(state) };
-    /// if let Err(error) = teardown.as_mut().try_push_inline("big", cleanup) {
-    ///     // Too big for 16 bytes: box it instead.
-    ///     teardown.as_mut().push("big", error.into_inner()).unwrap();
-    /// }
-    /// assert_eq!(teardown.len(), 1);
-    /// ```
-    pub fn try_push_inline<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, InlineError<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        let future = register::check_fits::<F, C, SLOT>(future)?;
-        stack
-            .register(false, name, future, register::fitting)
-            .map_err(InlineError::Full)
-    }
-
-    /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
-    /// caller pinned.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
-    pub fn push_pinned<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, register::pinned)
-    }
-
-    /// Like [`Teardown::push`]: boxes the future.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, register::boxed)
-    }
-
-    /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
-    /// comes.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the closure, uncalled, when the stack holds `N`
-    /// callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push_fn<G, F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, callback, register::deferred)
-    }
-
-    /// Opens a stage, as [`Teardown::stage`]; its members may be inline
-    /// ([`Stage::push_inline`]).
-    pub fn stage(self: Pin<&mut Self>) -> Stage<'_, 'a, N, R, C, InlineSlots<SLOT>> {
-        Stage::new(self.stack())
-    }
-
-    /// Runs every registered callback, last registered first, and reports
-    /// what happened; see [`Teardown::run`], which it behaves like, a run
-    /// dropped part-way included.
-    pub fn run(self: Pin<&mut Self>) -> Run<'_, 'a, N, R, C, InlineSlots<SLOT>> {
-        Run::new(self.stack())
-    }
-
     /// How many callbacks are registered and not yet finished.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -393,8 +243,24 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock + fmt::Debug, C: ?Sized + C
         f.debug_struct("InlineTeardown")
             .field("capacity", &N)
             .field("slot", &SLOT)
-            .field("pending", &crate::stack::NameList(&self.stack.cells.cells))
+            .field("pending", &NameList(&self.stack.cells.cells))
             .field("timer", &self.stack.timer)
             .finish()
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C> InlineTeardown<'a, N, SLOT, R, C>
+where
+    C: ?Sized + Cleanup + 'a,
+{
+    /// The stack inside, for registering and running.
+    pub(crate) fn stack(self: Pin<&mut Self>) -> &mut Teardown<'a, N, R, C, InlineSlots<SLOT>> {
+        // SAFETY: the `InlineTeardown` is pinned and `!Unpin` (it holds
+        // `PhantomPinned`s), so it stays where it is until dropped. The stack
+        // inside is handed only to crate code (registration, `Stage`, `Run`),
+        // which never moves the stack out nor moves an entry that holds an
+        // inline future (module docs, invariant 2); the reference never
+        // reaches the user.
+        unsafe { &mut self.get_unchecked_mut().stack }
     }
 }

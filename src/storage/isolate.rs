@@ -1,8 +1,10 @@
 //! Panic isolation: with `std`, a panic in a callback becomes a value.
 
+use crate::report::counts::End;
+
 /// What a caught panic said: its text, kept whole (`std` implies `alloc`).
 #[cfg(feature = "std")]
-pub(crate) type Panic = crate::message::Kept;
+pub(crate) type Panic = crate::report::message::Kept;
 
 /// Without `std` no panic is ever caught.
 #[cfg(not(feature = "std"))]
@@ -12,7 +14,7 @@ pub(crate) type Panic = core::convert::Infallible;
 /// message. Without `std`, panics cannot be caught and this just calls `f`.
 #[cfg(feature = "std")]
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
-    use crate::message::render;
+    use crate::report::message::render;
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     // The closure's state (a callback, the report under construction) is
@@ -38,4 +40,12 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
 #[cfg(not(feature = "std"))]
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
     Ok(f())
+}
+
+/// A caught panic's record.
+pub(crate) fn panicked<B>(panic: Panic) -> End<B> {
+    #[cfg(feature = "std")]
+    return End::Panicked(panic);
+    #[cfg(not(feature = "std"))]
+    match panic {}
 }

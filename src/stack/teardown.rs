@@ -1,19 +1,16 @@
 //! The teardown stack: where callbacks are registered.
 
 use core::fmt;
-use core::future::{Future, IntoFuture};
-use core::pin::Pin;
 
-use crate::callback::{Accepts, Cleanup};
-use crate::cell::{Cell, Cells};
-#[cfg(feature = "alloc")]
-use crate::deferred::Deferred;
-use crate::inline::{NoInline, Storage};
-use crate::name::IntoName;
-use crate::register;
-use crate::report::Source;
-use crate::timer::Clock;
-use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
+use crate::report::name::Name;
+use crate::report::view::{Report, Source};
+use crate::run::stage::Driver;
+use crate::storage::cell::Cell;
+use crate::storage::cells::Cells;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::inline::{NoInline, Storage};
+use crate::storage::names::NameList;
+use crate::timer::{Clock, NoTimer};
 
 /// A LIFO stack of at most `N` async cleanup callbacks.
 ///
@@ -25,8 +22,8 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 /// `R` is the runtime's [`Timer`](crate::Timer). The default, [`NoTimer`],
 /// has none: the stack then has no timeout API and its report no timings.
 /// With a timer (from [`with_timer`](Self::with_timer)), each callback may
-/// get a [`timeout`](Registered::timeout), a run an overall deadline
-/// ([`Run::within`]), and the report gets timings. Code generic over the
+/// get a [`timeout`](crate::Registered::timeout), a run an overall deadline
+/// ([`Run::within`](crate::Run::within)), and the report gets timings. Code generic over the
 /// timer bounds `R` with [`Clock`](crate::Clock), which both implement.
 ///
 /// `C` says which callbacks the stack holds. The default,
@@ -41,7 +38,7 @@ use crate::{CleanupOutput, Full, Name, NoTimer, Registered, Report, Run, Stage};
 /// last, the parameter changes nothing for code that names
 /// `Teardown<'a, N, R, C>`.
 ///
-/// Callbacks registered through one [`Stage`] run concurrently; stages (and
+/// Callbacks registered through one [`Stage`](crate::Stage) run concurrently; stages (and
 /// callbacks registered on their own) run one after another, last first.
 ///
 /// Dropping the stack drops the callbacks it still holds, last registered
@@ -118,6 +115,10 @@ pub struct Teardown<
     // merging the zero stores on both sides of an uninitialised gap into one
     // `memset` of the whole).
     pub(crate) timer: R,
+    /// What runs a stage of several callbacks, once `stage()` was called:
+    /// a program that never opens a stage links none of the stage driver
+    /// (`crate::run::stage`).
+    pub(crate) stages: Option<Driver<'a, R, C, S>>,
     /// The callbacks, and the records of the last run in the cells they
     /// left: `run()` resolves to a view of them.
     pub(crate) cells: Cells<'a, N, R, C, S>,
@@ -172,174 +173,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     pub const fn with_timer(timer: R) -> Self {
         Self::empty(timer)
     }
-
-    /// Opens a stage: the callbacks registered through it run concurrently,
-    /// as one layer of independent resources (eight HTTP clients, say).
-    ///
-    /// A stage starts only when everything registered after it has finished,
-    /// and what was registered before it starts only when every member has
-    /// finished. Each member keeps its own isolation: a failure, panic or
-    /// timeout of one neither cancels nor delays its siblings. Each member
-    /// counts toward `N`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use teardown_stack::Teardown;
-    ///
-    /// let mut teardown = Teardown::<8>::new();
-    /// teardown.push("store", async {}).unwrap();
-    /// let mut clients = teardown.stage();
-    /// for name in ["llm-a", "llm-b", "llm-c"] {
-    ///     clients.push(name, async {}).unwrap();
-    /// }
-    /// let report = futures_lite::future::block_on(teardown.run());
-    /// assert_eq!(report.records().last().unwrap().name(), "store");
-    /// ```
-    pub fn stage(&mut self) -> Stage<'_, 'a, N, R, C> {
-        Stage::new(self)
-    }
-
-    /// Registers a future the caller has pinned; the stack borrows it and
-    /// allocates nothing.
-    ///
-    /// Pin it with [`core::pin::pin!`] (declared before the stack, since it
-    /// must outlive it) or keep it in a `static`. Works without `alloc`.
-    /// `name` is a `&'static str`, or `None` for the default name (see
-    /// [`Name`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use core::pin::pin;
-    /// use teardown_stack::Teardown;
-    ///
-    /// let flush = pin!(async { /* flush the log */ });
-    /// let mut teardown = Teardown::<2>::new();
-    /// teardown.push_pinned("log", flush).unwrap();
-    /// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 1);
-    /// ```
-    pub fn push_pinned<F>(
-        &mut self,
-        name: impl IntoName,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        self.register(false, name, future, register::pinned)
-    }
-
-    /// Registers a future (an `async` block, the future of an `async fn`, or
-    /// anything [`IntoFuture`]); the stack boxes and owns it.
-    ///
-    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
-    /// `&'static str`, or `None` for the default name (see [`Name`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        self.register(false, name, future, register::boxed)
-    }
-
-    /// Registers a closure that returns the cleanup future; it is called when
-    /// its turn comes in [`run`](Self::run), not before.
-    ///
-    /// The counterpart of registering a coroutine function: pass
-    /// `move || client.close()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the closure, uncalled, when the stack holds `N`
-    /// callbacks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use teardown_stack::Teardown;
-    ///
-    /// async fn close(pool: &'static str) -> Result<(), std::io::Error> {
-    ///     let _ = pool;
-    ///     Ok(())
-    /// }
-    ///
-    /// let mut teardown = Teardown::<2>::new();
-    /// teardown.push_fn("pool", || close("main")).unwrap();
-    /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
-    /// ```
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push_fn<G, F>(
-        &mut self,
-        name: impl IntoName,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        self.register(false, name, callback, register::deferred)
-    }
-
-    /// Runs every registered callback, last registered first, and reports
-    /// what happened.
-    ///
-    /// The returned future drives the callbacks one at a time on whatever
-    /// executor polls it; it spawns nothing. Each callback leaves the stack
-    /// once it has finished, so it runs at most once:
-    ///
-    /// - a callback that returns `Err` is logged at warn level with its name
-    ///   and the error, recorded as failed, and the next one runs;
-    /// - with the `std` feature, a callback that panics is caught, logged at
-    ///   error level with its name and the panic message, recorded as
-    ///   panicked, and the next one runs. Without `std`, a panic cannot be
-    ///   caught: it goes to the panic handler as usual.
-    ///
-    /// The stack is borrowed for the whole run, so no callback can be
-    /// registered while it runs.
-    ///
-    /// The future resolves to a [`Report`](crate::Report): a view of the
-    /// records the stack keeps where the callbacks were, so a report takes
-    /// no memory of its own and a run of thousands of callbacks never copies
-    /// one. Read it before using the stack again. Each run starts a fresh
-    /// report: running an empty stack (for instance a second time) runs
-    /// nothing and reports nothing.
-    ///
-    /// # Cancellation
-    ///
-    /// If the returned future is dropped part-way (the caller's own timeout
-    /// fired, say), the callbacks that have not finished stay registered, the
-    /// interrupted one on top and not restarted: a later `run` resumes it
-    /// where it stopped, then runs the rest. The next run's report starts
-    /// afresh; the callbacks that finished in the dropped run were logged.
-    /// Forgetting the run (`core::mem::forget`) has the same effect.
-    ///
-    /// The abandoned run's intent goes with it: its deadline
-    /// ([`Run::within`]) binds nothing after it. A resumed callback answers
-    /// to its own timeout, still counted from its first poll, and to the
-    /// deadline of the run that resumes it, if that run has one. The room of
-    /// the callbacks that finished comes back: a registration succeeds
-    /// whenever fewer than `N` callbacks are pending (on an
-    /// [`InlineTeardown`](crate::InlineTeardown), see its `is_full`).
-    pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
-        Run::new(self)
-    }
 }
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
@@ -348,6 +181,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
             timer,
+            stages: None,
             cells: Cells::new(),
         }
     }
@@ -391,7 +225,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         // The records of a run before keep their texts in the old buffer:
         // they end here, as at a registration.
         self.cells.forget_records();
-        self.cells.texts = crate::message::Texts::with_buffer(buffer);
+        self.cells.texts = crate::report::message::Texts::with_buffer(buffer);
         self
     }
 
@@ -474,64 +308,6 @@ impl<'a, const N: usize, R: Clock + Default, C: ?Sized + Cleanup + 'a> Default
 {
     fn default() -> Self {
         Self::with_timer(R::default())
-    }
-}
-
-/// `(&mut teardown).await` is the same as `teardown.run().await`.
-impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
-    for &'s mut Teardown<'a, N, R, C>
-{
-    type Output = Report<'s>;
-    type IntoFuture = Run<'s, 'a, N, R, C>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        self.run()
-    }
-}
-
-/// Lists the names of unfinished callbacks, top of the stack first, as
-/// `"a", #1, "b"`.
-pub(crate) struct NameList<'e, 'a, R: Clock, C: ?Sized, S: Storage>(
-    pub(crate) &'e [Cell<'a, R, C, S>],
-);
-
-impl<'e, 'a, R: Clock, C: ?Sized, S: Storage> NameList<'e, 'a, R, C, S> {
-    fn names(&self) -> impl Iterator<Item = &'e Name> + use<'e, 'a, R, C, S> {
-        self.0
-            .iter()
-            .rev()
-            .filter(|cell| cell.is_pending())
-            .map(|cell| &cell.name)
-    }
-}
-
-impl<R: Clock, C: ?Sized, S: Storage> fmt::Display for NameList<'_, '_, R, C, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, name) in self.names().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{:?}", name)?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(feature = "defmt")]
-impl<R: Clock, C: ?Sized, S: Storage> defmt::Format for NameList<'_, '_, R, C, S> {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        for (i, name) in self.names().enumerate() {
-            if i > 0 {
-                defmt::write!(f, ", ");
-            }
-            defmt::write!(f, "{:?}", name);
-        }
-    }
-}
-
-impl<R: Clock, C: ?Sized, S: Storage> fmt::Debug for NameList<'_, '_, R, C, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.names()).finish()
     }
 }
 

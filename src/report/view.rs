@@ -3,9 +3,9 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::counts::{Counts, Kind};
 #[cfg(feature = "defmt")]
 use crate::fmt::Span;
+use crate::report::counts::{Counts, Kind};
 use crate::{Message, Name};
 
 /// How one callback ended.
@@ -190,6 +190,11 @@ impl<'r> Report<'r> {
         Report { source, counts }
     }
 
+    /// What the records are read from.
+    pub(crate) fn source(&self) -> &'r (dyn Source + Sync) {
+        self.source
+    }
+
     /// How many records, and how many completed.
     fn counts(&self) -> Counts {
         self.counts
@@ -200,23 +205,6 @@ impl<'r> Report<'r> {
     #[must_use]
     pub fn elapsed(&self) -> Option<Duration> {
         self.source.elapsed()
-    }
-
-    /// Every callback that ran or was skipped, in the order each finished.
-    #[must_use]
-    pub fn records(&self) -> Records<'r> {
-        Records {
-            source: self.source,
-            cursor: self.source.top(),
-            seq: 0,
-            left: self.len(),
-        }
-    }
-
-    /// Iterates over [`records`](Self::records).
-    #[must_use]
-    pub fn iter(&self) -> Records<'r> {
-        self.records()
     }
 
     /// The `index`-th record, in the order they finished.
@@ -289,63 +277,6 @@ impl<'r> Report<'r> {
             (self.timed_out(), "timed out"),
             (self.skipped(), "skipped"),
         ]
-    }
-}
-
-/// The records of a [`Report`], in the order they finished.
-#[derive(Clone)]
-pub struct Records<'r> {
-    source: &'r (dyn Source + Sync),
-    cursor: usize,
-    /// The number of the next record in finish order.
-    seq: u32,
-    left: usize,
-}
-
-impl<'r> Iterator for Records<'r> {
-    type Item = Record<'r>;
-
-    fn next(&mut self) -> Option<Record<'r>> {
-        if self.left == 0 {
-            return None;
-        }
-        let (record, cursor) = self.source.next_record(self.cursor, self.seq)?;
-        self.cursor = cursor;
-        self.seq += 1;
-        self.left -= 1;
-        Some(record)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl ExactSizeIterator for Records<'_> {}
-
-impl core::iter::FusedIterator for Records<'_> {}
-
-impl fmt::Debug for Records<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.clone()).finish()
-    }
-}
-
-impl<'r> IntoIterator for Report<'r> {
-    type Item = Record<'r>;
-    type IntoIter = Records<'r>;
-
-    fn into_iter(self) -> Records<'r> {
-        self.records()
-    }
-}
-
-impl<'r> IntoIterator for &Report<'r> {
-    type Item = Record<'r>;
-    type IntoIter = Records<'r>;
-
-    fn into_iter(self) -> Records<'r> {
-        self.records()
     }
 }
 

@@ -1,0 +1,20 @@
+//! A service's life around its stack: building with rollback, scopes,
+//! nesting, an interruptible shutdown, signals and exit codes. Each is
+//! built on the stack's public surface.
+
+#[cfg(feature = "std")]
+pub(crate) mod exit;
+pub(crate) mod nest;
+pub(crate) mod released;
+pub(crate) mod rollback;
+pub(crate) mod scope;
+pub(crate) mod shutdown;
+#[cfg(feature = "signal")]
+pub(crate) mod signal;
+pub(crate) mod unwind;
+
+pub use nest::NestedFailure;
+pub use released::Released;
+pub use shutdown::Shutdown;
+#[cfg(feature = "signal")]
+pub use signal::{Signal, Signals};

@@ -1,0 +1,364 @@
+//! How a callback joins a stack: the one place that decides whether there is
+//! room, names the callback and builds its cell. Every public registration
+//! method (on `Teardown`, `InlineTeardown` and `Stage`) forwards here with
+//! one of the slot builders below, which say how the callback is stored.
+
+use core::future::{Future, IntoFuture};
+use core::pin::Pin;
+
+use crate::report::name::{IntoName, Name};
+use crate::stack::error::{Full, InlineError};
+use crate::stack::inline::InlineTeardown;
+use crate::stack::registered::Registered;
+use crate::stack::teardown::Teardown;
+use crate::storage::cell::{Cell, JOINED};
+use crate::storage::cleanup::{Accepts, Cleanup};
+#[cfg(feature = "alloc")]
+use crate::storage::deferred::Deferred;
+use crate::storage::inline::{InlineFuture, InlineSlots, Storage};
+use crate::storage::output::CleanupOutput;
+use crate::storage::slot::Slot;
+use crate::timer::Clock;
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
+    /// Registers `callback`, stored by `store`, as a member of the stage of
+    /// the callback below it when `joined` (else as a stage of its own);
+    /// hands it back untouched, with `store` never called, when there is no
+    /// room.
+    #[inline]
+    pub(crate) fn register<T>(
+        &mut self,
+        joined: bool,
+        name: impl IntoName,
+        callback: T,
+        store: impl FnOnce(T) -> Slot<'a, C, S>,
+    ) -> Result<Registered<'_, R>, Full<T>> {
+        if !self.cells.make_room() {
+            return Err(Full::new(callback, N));
+        }
+        let name = name.into_name(self.cells.registered());
+        Ok(self.insert(joined, name, store(callback)))
+    }
+
+    /// Pushes the cell, once there is room: not generic over the callback,
+    /// so one copy serves every registration.
+    fn insert(&mut self, joined: bool, name: Name, slot: Slot<'a, C, S>) -> Registered<'_, R> {
+        let flags = if joined { JOINED } else { 0 };
+        let cell = self
+            .cells
+            .push(Cell::new(name, slot, flags, R::Stamp::default()));
+        let (name, timeout) = cell.registered();
+        Registered::new(name, timeout)
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// Registers a future the caller has pinned; the stack borrows it and
+    /// allocates nothing.
+    ///
+    /// Pin it with [`core::pin::pin!`] (declared before the stack, since it
+    /// must outlive it) or keep it in a `static`. Works without `alloc`.
+    /// `name` is a `&'static str`, or `None` for the default name (see
+    /// [`Name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::pin::pin;
+    /// use teardown_stack::Teardown;
+    ///
+    /// let flush = pin!(async { /* flush the log */ });
+    /// let mut teardown = Teardown::<2>::new();
+    /// teardown.push_pinned("log", flush).unwrap();
+    /// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 1);
+    /// ```
+    pub fn push_pinned<F>(
+        &mut self,
+        name: impl IntoName,
+        future: Pin<&'a mut F>,
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        self.register(false, name, future, pinned)
+    }
+
+    /// Registers a future (an `async` block, the future of an `async fn`, or
+    /// anything [`IntoFuture`]); the stack boxes and owns it.
+    ///
+    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+    /// `&'static str`, or `None` for the default name (see [`Name`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        self.register(false, name, future, boxed)
+    }
+
+    /// Registers a closure that returns the cleanup future; it is called when
+    /// its turn comes in [`run`](Self::run), not before.
+    ///
+    /// The counterpart of registering a coroutine function: pass
+    /// `move || client.close()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the closure, uncalled, when the stack holds `N`
+    /// callbacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use teardown_stack::Teardown;
+    ///
+    /// async fn close(pool: &'static str) -> Result<(), std::io::Error> {
+    ///     let _ = pool;
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut teardown = Teardown::<2>::new();
+    /// teardown.push_fn("pool", || close("main")).unwrap();
+    /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+    /// ```
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push_fn<G, F>(
+        &mut self,
+        name: impl IntoName,
+        callback: G,
+    ) -> Result<Registered<'_, R>, Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, Deferred<G, F>>,
+    {
+        self.register(false, name, callback, deferred)
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// Registers a future (an `async` block, the future of an `async fn`, or
+    /// anything [`IntoFuture`]); the stack owns it, in an inline slot, and
+    /// allocates nothing.
+    ///
+    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+    /// `&'static str`, or `None` for the default name (see [`Name`]).
+    /// Fails to compile if the future is larger than `SLOT` bytes or needs
+    /// an alignment above [`INLINE_ALIGN`](crate::INLINE_ALIGN) (see the
+    /// [type's documentation](Self)); use
+    /// [`try_push_inline`](Self::try_push_inline) to get it back instead.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    pub fn push_inline<F>(
+        self: Pin<&mut Self>,
+        name: impl IntoName,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        stack.register(false, name, future, inline)
+    }
+
+    /// Like [`push_inline`](Self::push_inline), but a future that does not
+    /// fit an inline slot is handed back instead of failing to compile.
+    ///
+    /// # Errors
+    ///
+    /// [`InlineError::DoesNotFit`] with `future` when it is larger than
+    /// `SLOT` bytes or more aligned than [`INLINE_ALIGN`](crate::INLINE_ALIGN);
+    /// [`InlineError::Full`] with `future` when the stack holds `N`
+    /// callbacks. Either way it is untouched.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use core::pin::pin;
+    /// use teardown_stack::InlineTeardown;
+    ///
+    /// let mut teardown = pin!(InlineTeardown::<2, 16>::new());
+    /// let state = [1_u8; 100];
+    /// let cleanup = async move { drop(state) };
+    /// if let Err(error) = teardown.as_mut().try_push_inline("big", cleanup) {
+    ///     // Too big for 16 bytes: box it instead.
+    ///     teardown.as_mut().push("big", error.into_inner()).unwrap();
+    /// }
+    /// assert_eq!(teardown.len(), 1);
+    /// ```
+    pub fn try_push_inline<F>(
+        self: Pin<&mut Self>,
+        name: impl IntoName,
+        future: F,
+    ) -> Result<Registered<'_, R>, InlineError<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        let future = check_fits::<F, C, SLOT>(future)?;
+        stack
+            .register(false, name, future, fitting)
+            .map_err(InlineError::Full)
+    }
+
+    /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
+    /// caller pinned.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+    pub fn push_pinned<F>(
+        self: Pin<&mut Self>,
+        name: impl IntoName,
+        future: Pin<&'a mut F>,
+    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+    where
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F>,
+    {
+        let stack = self.stack();
+        stack.register(false, name, future, pinned)
+    }
+
+    /// Like [`Teardown::push`]: boxes the future.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push<F>(
+        self: Pin<&mut Self>,
+        name: impl IntoName,
+        future: F,
+    ) -> Result<Registered<'_, R>, Full<F>>
+    where
+        F: IntoFuture,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, F::IntoFuture>,
+    {
+        let stack = self.stack();
+        stack.register(false, name, future, boxed)
+    }
+
+    /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
+    /// comes.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] with the closure, uncalled, when the stack holds `N`
+    /// callbacks.
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+    pub fn push_fn<G, F>(
+        self: Pin<&mut Self>,
+        name: impl IntoName,
+        callback: G,
+    ) -> Result<Registered<'_, R>, Full<G>>
+    where
+        G: FnOnce() -> F,
+        F: Future,
+        F::Output: CleanupOutput,
+        C: Accepts<'a, Deferred<G, F>>,
+    {
+        let stack = self.stack();
+        stack.register(false, name, callback, deferred)
+    }
+}
+
+/// A future the caller pinned: the stack borrows it.
+pub(crate) fn pinned<'a, F, C, S>(future: Pin<&'a mut F>) -> Slot<'a, C, S>
+where
+    F: Future,
+    F::Output: CleanupOutput,
+    C: ?Sized + Accepts<'a, F>,
+    S: Storage,
+{
+    Slot::Borrowed(C::erase_pinned(future))
+}
+
+/// A future the stack boxes and owns.
+#[cfg(feature = "alloc")]
+pub(crate) fn boxed<'a, F, C, S>(future: F) -> Slot<'a, C, S>
+where
+    F: IntoFuture,
+    F::Output: CleanupOutput,
+    C: ?Sized + Accepts<'a, F::IntoFuture>,
+    S: Storage,
+{
+    Slot::Boxed(C::erase_boxed(future.into_future()))
+}
+
+/// A closure the stack boxes, called when its turn comes.
+#[cfg(feature = "alloc")]
+pub(crate) fn deferred<'a, G, F, C, S>(callback: G) -> Slot<'a, C, S>
+where
+    G: FnOnce() -> F,
+    F: Future,
+    F::Output: CleanupOutput,
+    C: ?Sized + Accepts<'a, Deferred<G, F>>,
+    S: Storage,
+{
+    Slot::Boxed(C::erase_boxed(Deferred::new(callback)))
+}
+
+/// A future stored in the cell's inline slot; one that does not fit fails
+/// to compile.
+pub(crate) fn inline<'a, F, C, const SLOT: usize>(future: F) -> Slot<'a, C, InlineSlots<SLOT>>
+where
+    F: IntoFuture,
+    F::Output: CleanupOutput,
+    C: ?Sized + Accepts<'a, F::IntoFuture>,
+{
+    Slot::Inline(InlineFuture::new_checked(future.into_future()))
+}
+
+/// Checks that `future` fits an inline slot, before any room is made for it.
+pub(crate) fn check_fits<'a, F, C, const SLOT: usize>(future: F) -> Result<F, InlineError<F>>
+where
+    F: IntoFuture,
+    C: ?Sized + Accepts<'a, F::IntoFuture>,
+{
+    if InlineFuture::<C, SLOT>::fits::<F::IntoFuture>() {
+        Ok(future)
+    } else {
+        Err(InlineError::does_not_fit::<F::IntoFuture>(future, SLOT))
+    }
+}
+
+/// A future already checked with [`check_fits`], stored inline.
+pub(crate) fn fitting<'a, F, C, const SLOT: usize>(future: F) -> Slot<'a, C, InlineSlots<SLOT>>
+where
+    F: IntoFuture,
+    F::Output: CleanupOutput,
+    C: ?Sized + Accepts<'a, F::IntoFuture>,
+{
+    match InlineFuture::new(future.into_future()) {
+        Ok(stored) => Slot::Inline(stored),
+        Err(_) => unreachable!("checked that it fits"),
+    }
+}

@@ -1,0 +1,287 @@
+//! The future that runs a stack: [`Run`], and [`Teardown::run`], which
+//! makes it.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use crate::report::counts::Counts;
+use crate::report::view::Report;
+use crate::run::alone::{Alone, run_alone};
+use crate::run::progress::Progress;
+use crate::run::stage::drive_run;
+use crate::stack::inline::InlineTeardown;
+use crate::stack::teardown::Teardown;
+use crate::storage::cells::Cells;
+use crate::storage::cleanup::Cleanup;
+use crate::storage::inline::{InlineSlots, NoInline, Storage};
+use crate::timer::{Clock, NoTimer, Timer};
+
+/// The future returned by [`Teardown::run`]: runs the callbacks, last
+/// registered first (a stage's members together), and resolves to a borrow
+/// of the stack's [`Report`].
+///
+/// Drive it with any executor, or poll it by hand. Dropping it part-way
+/// leaves the unfinished callbacks registered (see [`Teardown::run`]). Like
+/// most futures, it must not be polled again once it has completed: it
+/// panics if it is. `S` is the stack's [`Storage`]: [`NoInline`] but for the
+/// run of an [`InlineTeardown`](crate::InlineTeardown).
+///
+/// Name it with the lifetimes, `N` and, when there is one, the timer, as a
+/// [`Teardown`]: `Run<'_, 'a, N>` or `Run<'_, 'a, N, R>`; the aliases
+/// [`LocalRun`], [`InlineRun`] and [`LocalInlineRun`] name the runs of the
+/// other stacks.
+///
+/// ```
+/// use teardown_stack::{InlineRun, InlineTeardown, Run, Teardown};
+///
+/// fn start<'s>(teardown: &'s mut Teardown<'static, 8>) -> Run<'s, 'static, 8> {
+///     teardown.run()
+/// }
+/// let mut teardown = Teardown::<8>::new();
+/// teardown.push("store", async {}).unwrap();
+/// assert!(futures_lite::future::block_on(start(&mut teardown)).is_clean());
+///
+/// let mut inline = core::pin::pin!(InlineTeardown::<4, 64>::new());
+/// let run: InlineRun<'_, 'static, 4, 64> = inline.as_mut().run();
+/// assert!(futures_lite::future::block_on(run).is_empty());
+/// ```
+#[must_use = "futures do nothing unless polled; the callbacks run only when this is awaited"]
+pub struct Run<
+    's,
+    'a,
+    const N: usize,
+    R: Clock = NoTimer,
+    C: ?Sized + Cleanup = dyn Cleanup + Send + 'a,
+    S: Storage = NoInline,
+> {
+    /// Given back, as the view of its report, when the run completes.
+    stack: Option<&'s mut Teardown<'a, N, R, C, S>>,
+    /// The overall budget asked for with `within` (with a timer).
+    within: R::Timeout,
+    /// Set on the first poll.
+    begun: bool,
+    /// Where the run is.
+    progress: Progress<R>,
+    /// How many callbacks finished in this run (their count numbers them in
+    /// order), and how many completed.
+    finished: Counts,
+}
+
+/// The run of a [`LocalTeardown`](crate::LocalTeardown).
+pub type LocalRun<'s, 'a, const N: usize, R = NoTimer> = Run<'s, 'a, N, R, dyn Cleanup + 'a>;
+
+/// The run of an [`InlineTeardown`](crate::InlineTeardown).
+pub type InlineRun<'s, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Run<'s, 'a, N, R, dyn Cleanup + Send + 'a, InlineSlots<SLOT>>;
+
+/// The run of a [`LocalInlineTeardown`](crate::LocalInlineTeardown).
+pub type LocalInlineRun<'s, 'a, const N: usize, const SLOT: usize, R = NoTimer> =
+    Run<'s, 'a, N, R, dyn Cleanup + 'a, InlineSlots<SLOT>>;
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C, S>) -> Self {
+        Run {
+            stack: Some(stack),
+            within: R::NO_SPAN,
+            begun: false,
+            progress: Progress::new(),
+            finished: Counts::new(),
+        }
+    }
+}
+
+impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_, 'a, N, R, C, S> {
+    /// Gives the whole run at most `budget`, counted from its first poll.
+    ///
+    /// Each callback then gets the smaller of its own timeout and the time
+    /// left. Once the deadline has passed, callbacks not yet started are not
+    /// run: each is let go unpolled (an owned one dropped, a `push_pinned`
+    /// one left to its caller's binding, see
+    /// [`Registered::timeout`](crate::Registered::timeout)), named in a
+    /// warning, and reported as [skipped](crate::Outcome::Skipped). Nothing is lost
+    /// silently.
+    ///
+    /// The deadline is this run's alone: if the run is given up part-way, a
+    /// later run that resumes a callback applies its own deadline (or none)
+    /// and the callback's own timeout, never this one.
+    ///
+    /// Only on a stack with a timer.
+    pub fn within(mut self, budget: Duration) -> Self {
+        self.within = Some(budget);
+        self
+    }
+}
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Future
+    for Run<'s, 'a, N, R, C, S>
+{
+    type Output = Report<'s>;
+
+    /// # Panics
+    ///
+    /// If polled again after it completed.
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Report<'s>> {
+        let this = &mut *self;
+        // Taken for the report's lifetime, given back while pending.
+        let stack: &'s mut Teardown<'a, N, R, C, S> = this
+            .stack
+            .take()
+            .expect("teardown run polled after it completed");
+        let progress = &mut this.progress;
+        if !this.begun {
+            this.begun = true;
+            stack.cells.forget_records();
+            stack.cells.begin_run();
+            stack.cells.elapsed = R::NO_SPAN;
+            progress.begin(&stack.timer, this.within, stack.cells.cells.len());
+        }
+        let owned = stack.cells.holds_callbacks();
+        let Teardown {
+            cells,
+            timer,
+            stages,
+        } = &mut *stack;
+        let Cells { cells, texts, .. } = cells;
+        let counts = &mut this.finished;
+        // Without a timer there is nothing to time out: a stack that never
+        // opened a stage runs its callbacks one after another, with none of
+        // a stage's bookkeeping. Any other goes through the driver of whole
+        // runs: the pointer `stage()` left, or the timed one. A stack that
+        // does neither links none of it.
+        let polled = match stages {
+            _ if R::TIMED => drive_run(progress, cells, counts, texts, timer, cx),
+            Some(drive) => drive(progress, cells, counts, texts, timer, cx),
+            None => {
+                match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx, owned)
+                {
+                    Alone::Done => Poll::Ready(()),
+                    Alone::Pending => Poll::Pending,
+                    Alone::Stage => unreachable!("no stage was opened"),
+                }
+            }
+        };
+        if polled.is_pending() {
+            this.stack = Some(stack);
+            return Poll::Pending;
+        }
+        Poll::Ready(this.complete(stack))
+    }
+}
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    /// Ends a run whose callbacks have all finished: its report.
+    fn complete(&mut self, stack: &'s mut Teardown<'a, N, R, C, S>) -> Report<'s> {
+        let progress = &mut self.progress;
+        let timer = &stack.timer;
+        let end = timer.now();
+        let elapsed = end
+            .zip(R::budget_of(progress.at))
+            .map(|(end, at)| end.saturating_sub(at));
+        if R::TIMED {
+            progress.sleep = None;
+        }
+        stack.cells.elapsed = R::span(elapsed);
+        stack.cells.ran(self.finished);
+        let report = Report::new(&stack.cells, self.finished);
+        if crate::fmt::debug_enabled() {
+            log_report(report);
+        }
+        report
+    }
+}
+
+/// Logs a run's report: out of line, so that the report is built in place
+/// where it is returned rather than also kept for the log's arguments.
+#[cold]
+#[inline(never)]
+fn log_report(report: Report<'_>) {
+    debug!("{}", report);
+}
+
+impl<'a, const N: usize, R: Clock + fmt::Debug, C: ?Sized + Cleanup + 'a, S: Storage> fmt::Debug
+    for Run<'_, 'a, N, R, C, S>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Run")
+            .field("stack", &self.stack)
+            .field("within", &self.within)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
+    /// Runs every registered callback, last registered first, and reports
+    /// what happened.
+    ///
+    /// The returned future drives the callbacks one at a time on whatever
+    /// executor polls it; it spawns nothing. Each callback leaves the stack
+    /// once it has finished, so it runs at most once:
+    ///
+    /// - a callback that returns `Err` is logged at warn level with its name
+    ///   and the error, recorded as failed, and the next one runs;
+    /// - with the `std` feature, a callback that panics is caught, logged at
+    ///   error level with its name and the panic message, recorded as
+    ///   panicked, and the next one runs. Without `std`, a panic cannot be
+    ///   caught: it goes to the panic handler as usual.
+    ///
+    /// The stack is borrowed for the whole run, so no callback can be
+    /// registered while it runs.
+    ///
+    /// The future resolves to a [`Report`](crate::Report): a view of the
+    /// records the stack keeps where the callbacks were, so a report takes
+    /// no memory of its own and a run of thousands of callbacks never copies
+    /// one. Read it before using the stack again. Each run starts a fresh
+    /// report: running an empty stack (for instance a second time) runs
+    /// nothing and reports nothing.
+    ///
+    /// # Cancellation
+    ///
+    /// If the returned future is dropped part-way (the caller's own timeout
+    /// fired, say), the callbacks that have not finished stay registered, the
+    /// interrupted one on top and not restarted: a later `run` resumes it
+    /// where it stopped, then runs the rest. The next run's report starts
+    /// afresh; the callbacks that finished in the dropped run were logged.
+    /// Forgetting the run (`core::mem::forget`) has the same effect.
+    ///
+    /// The abandoned run's intent goes with it: its deadline
+    /// ([`Run::within`]) binds nothing after it. A resumed callback answers
+    /// to its own timeout, still counted from its first poll, and to the
+    /// deadline of the run that resumes it, if that run has one. The room of
+    /// the callbacks that finished comes back: a registration succeeds
+    /// whenever fewer than `N` callbacks are pending (on an
+    /// [`InlineTeardown`](crate::InlineTeardown), see its `is_full`).
+    pub fn run(&mut self) -> Run<'_, 'a, N, R, C> {
+        Run::new(self)
+    }
+}
+
+/// `(&mut teardown).await` is the same as `teardown.run().await`.
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> IntoFuture
+    for &'s mut Teardown<'a, N, R, C>
+{
+    type Output = Report<'s>;
+    type IntoFuture = Run<'s, 'a, N, R, C>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        self.run()
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// Runs every registered callback, last registered first, and reports
+    /// what happened; see [`Teardown::run`], which it behaves like, a run
+    /// dropped part-way included.
+    pub fn run(self: Pin<&mut Self>) -> Run<'_, 'a, N, R, C, InlineSlots<SLOT>> {
+        Run::new(self.stack())
+    }
+}
