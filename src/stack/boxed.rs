@@ -146,9 +146,9 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
     // value, as `Teardown::empty` and `Cells::new` make them.
     unsafe {
         (&raw mut (*stack).timer).write(timer);
-        (&raw mut (*stack).stages).write(None);
         let cells = &raw mut (*stack).cells;
         (&raw mut (*cells).holes).write(None);
+        (&raw mut (*cells).stages).write(None);
         (&raw mut (*cells).texts).write(Texts::none());
         (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);

@@ -142,12 +142,13 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
         }
         let owned = stack.cells.holds_callbacks();
-        let Teardown {
+        let Teardown { cells, timer, .. } = &mut *stack;
+        let Cells {
             cells,
-            timer,
+            texts,
             stages,
-        } = &mut *stack;
-        let Cells { cells, texts, .. } = cells;
+            ..
+        } = cells;
         let counts = &mut this.finished;
         // Without a timer there is nothing to time out: a stack that never
         // opened a stage runs its callbacks one after another, with none of

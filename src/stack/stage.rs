@@ -81,8 +81,8 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
 {
     pub(crate) fn new(stack: &'t mut Teardown<'a, N, R, C, S>) -> Self {
         // The stage driver and the removal of a stage's holes are linked
-        // only into programs that open a stage: see `Teardown::stages`.
-        stack.stages = Some(drive_run);
+        // only into programs that open a stage: see `Cells::stages`.
+        stack.cells.stages = Some(drive_run);
         stack.cells.holes = Some(Cells::remove_holes);
         Stage { stack, members: 0 }
     }

@@ -115,13 +115,9 @@ pub struct Teardown<
     // merging the zero stores on both sides of an uninitialised gap into one
     // `memset` of the whole).
     pub(crate) timer: R,
-    /// What runs a stage of several callbacks, once `stage()` was called:
-    /// a program that never opens a stage links none of the stage driver
-    /// (`crate::run::stage`).
-    pub(crate) stages: Option<Driver<'a, R, C, S>>,
     /// The callbacks, and the records of the last run in the cells they
     /// left: `run()` resolves to a view of them.
-    pub(crate) cells: Cells<'a, N, R, C, S>,
+    pub(crate) cells: Cells<'a, N, R, C, S, Driver<'a, R, C, S>>,
 }
 
 /// A stack that also holds callbacks that are not `Send`, for local
@@ -181,7 +177,6 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
     pub(crate) const fn empty(timer: R) -> Self {
         Teardown {
             timer,
-            stages: None,
             cells: Cells::new(),
         }
     }

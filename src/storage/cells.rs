@@ -39,13 +39,20 @@ const CALLBACKS: u8 = 8;
 ///
 /// `repr(C)`, the buffer last: see [`Teardown`](crate::Teardown)'s fields.
 #[repr(C)]
-pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
+pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> {
     /// Removes finished cells from between pending ones. Only a stage of
     /// several callbacks, given up part-way, leaves such holes: the stack
     /// gets this when it opens a stage, and a program that never does links
     /// none of it.
     /// With `true`, it also empties the records left between them.
     pub(crate) holes: Option<fn(&mut Self, bool)>,
+    /// What runs a stage of several callbacks, once `stage()` was called:
+    /// the run layer's driver (`crate::run::stage::Driver`), which the
+    /// stack installs, so that a program that never opens a stage links
+    /// none of it. A type parameter here, so that storage never names the
+    /// layer above it, and the header stays one block (the pointer beside
+    /// `holes` costs no padding).
+    pub(crate) stages: Option<D>,
     /// How many cells were ever removed: with those held, how many
     /// callbacks were ever registered, which numbers unnamed ones. Counted
     /// where cells go, so that a registration does not count.
@@ -61,10 +68,13 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
 }
 
-impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'a, N, R, C, S> {
+impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage, D>
+    Cells<'a, N, R, C, S, D>
+{
     pub(crate) const fn new() -> Self {
         Cells {
             holes: None,
+            stages: None,
             texts: Texts::none(),
             status: 0,
             elapsed: R::NO_SPAN,
@@ -74,7 +84,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Cells<'
     }
 }
 
-impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'a, N, R, C, S> {
+impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> Cells<'a, N, R, C, S, D> {
     /// Pushes a cell; the caller made room.
     pub(crate) fn push(&mut self, cell: Cell<'a, R, C, S>) -> &mut Cell<'a, R, C, S> {
         if cell.name.is_owned() {
@@ -314,7 +324,7 @@ pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
 /// A stack dropped with callbacks never run says so, then drops them last
 /// registered first, the order `run` would have used; an inline one where
 /// it lies.
-impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C, S> {
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Drop for Cells<'_, N, R, C, S, D> {
     #[inline]
     fn drop(&mut self) {
         // The common end of a stack: a run completed, and nothing is owned.
@@ -325,7 +335,7 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for Cells<'_, N, R, C
     }
 }
 
-impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'_, N, R, C, S> {
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Cells<'_, N, R, C, S, D> {
     #[cold]
     #[inline(never)]
     fn drop_slow(&mut self) {
@@ -380,11 +390,11 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Cells<'_, N, R, C, S> {
 /// drop guarantee, and soundness, lost. With it, every other callback is
 /// dropped, in order, before the first panic goes on; a second panic while
 /// that one unwinds aborts the process, as it does in std's collections.
-struct DropRest<'g, 'a, const N: usize, R: Clock, C: ?Sized, S: Storage>(
-    &'g mut Cells<'a, N, R, C, S>,
+struct DropRest<'g, 'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D>(
+    &'g mut Cells<'a, N, R, C, S, D>,
 );
 
-impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Drop for DropRest<'_, '_, N, R, C, S> {
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Drop for DropRest<'_, '_, N, R, C, S, D> {
     fn drop(&mut self) {
         // Nothing left after a drop that did not panic.
         self.0.drop_cells();

@@ -13,7 +13,7 @@ use crate::storage::inline::Storage;
 use crate::timer::Clock;
 
 /// A report reads the records from the cells, top first.
-impl<const N: usize, R: Clock, C: ?Sized, S: Storage> Source for Cells<'_, N, R, C, S> {
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N, R, C, S, D> {
     fn top(&self) -> usize {
         self.cells.len()
     }
@@ -83,7 +83,7 @@ impl<const N: usize, R: Clock> Records<N, R> {
     }
 
     /// Takes the records out of `cells`, which keep the rest.
-    pub(crate) fn take<C: ?Sized, S: Storage>(cells: &mut Cells<'_, N, R, C, S>) -> Self {
+    pub(crate) fn take<C: ?Sized, S: Storage, D>(cells: &mut Cells<'_, N, R, C, S, D>) -> Self {
         let mut records = heapless::Vec::new();
         for cell in cells.cells.iter_mut() {
             if !matches!(cell.state, State::Done(_)) {
