@@ -207,14 +207,21 @@ extern crate std;
 #[macro_use]
 mod fmt;
 
-// The layers, lowest first: each names only those above it in this list
-// (ARCHITECTURE.md; `.ci/layers.py` checks it).
-mod lifecycle;
-mod report;
-mod run;
-mod stack;
-mod storage;
+// The layers, lowest first: each names only itself and those above it in
+// this list (ARCHITECTURE.md; `.ci/layers.py` reads the order from here and
+// checks it).
+// 1. Clocks and timers.
 mod timer;
+// 2. What is said of callbacks: names, outcomes, texts, counts, the report.
+mod report;
+// 3. Where callbacks live: slots, cells, and every move of a cell.
+mod storage;
+// 4. The loops that run cells.
+mod run;
+// 5. The stacks users hold, their stages, runs and registration.
+mod stack;
+// 6. A service's life around its stack.
+mod lifecycle;
 
 pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]

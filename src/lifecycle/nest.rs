@@ -8,7 +8,7 @@ use crate::report::counts::{Counts, Kind};
 use crate::report::message::Texts;
 use crate::report::view::Source;
 use crate::storage::cleanup::Cleanup;
-use crate::storage::records::Records;
+use crate::storage::records::TakenRecords;
 use crate::timer::Clock;
 use crate::{NoTimer, Outcome, Record, Report, Teardown, Timer};
 
@@ -104,7 +104,7 @@ fn nested<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a>(
         return Ok(());
     }
     Err(NestedFailure {
-        records: Records::take(&mut stack.cells),
+        records: TakenRecords::take(&mut stack.cells),
         texts: core::mem::replace(&mut stack.cells.texts, Texts::none()),
         elapsed: R::budget_of(stack.cells.elapsed),
     })
@@ -121,7 +121,7 @@ fn nested<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a>(
 /// (nothing of its callbacks, so it is `Send` and `Sync`):
 /// [`report`](Self::report) reads them.
 pub struct NestedFailure<'a, const N: usize, R: Clock = NoTimer> {
-    records: Records<N, R>,
+    records: TakenRecords<N, R>,
     texts: Texts<'a>,
     elapsed: Option<Duration>,
 }

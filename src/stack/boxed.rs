@@ -36,6 +36,7 @@ use core::pin::Pin;
 use crate::report::message::Texts;
 use crate::stack::inline::InlineTeardown;
 use crate::stack::teardown::Teardown;
+use crate::storage::cells::Cells;
 use crate::storage::cleanup::Cleanup;
 use crate::storage::inline::Storage;
 use crate::timer::{Clock, NoTimer};
@@ -127,6 +128,26 @@ fn zeroed<T>() -> Box<MaybeUninit<T>> {
     // `T` (that of `MaybeUninit<T>`), as `Box` requires, and is owned by
     // nothing else; a `MaybeUninit` is valid whatever its bytes.
     unsafe { Box::from_raw(ptr) }
+}
+
+/// Names every field `init` must write, so that a field added to
+/// `Teardown` or `Cells` fails to compile here until `init` writes it too:
+/// the patterns are exhaustive. Never called.
+#[allow(dead_code)]
+fn init_writes_every_field<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>(
+    stack: &Teardown<'a, N, R, C, S>,
+) {
+    let Teardown { timer: _, cells } = stack;
+    // `cells` (the vector) is the one field left as zeroed bytes.
+    let Cells {
+        holes: _,
+        stages: _,
+        removed: _,
+        texts: _,
+        status: _,
+        elapsed: _,
+        cells: _,
+    } = cells;
 }
 
 /// Writes the initial value of every field of the stack at `stack` but the

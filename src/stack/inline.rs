@@ -1,5 +1,7 @@
 //! A stack that owns its callbacks without a heap, each in an inline slot.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 use core::fmt;
 use core::marker::PhantomPinned;
 use core::pin::Pin;

@@ -10,6 +10,8 @@ pub(crate) mod error;
 // argued where it is.
 #[allow(unsafe_code)]
 pub(crate) mod inline;
+// `registration!`, the registration methods written once, used by `stage`.
+#[macro_use]
 pub(crate) mod register;
 pub(crate) mod registered;
 pub(crate) mod run;

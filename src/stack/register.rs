@@ -20,6 +20,87 @@ use crate::storage::output::CleanupOutput;
 use crate::storage::slot::Slot;
 use crate::timer::Clock;
 
+/// The public registration methods, written once for the three receivers
+/// that have them ([`Teardown`], [`InlineTeardown`] and
+/// [`Stage`](crate::Stage)): each method's signature and bounds, and the slot
+/// builder that says how it stores the callback. Each receiver brings its
+/// own docs and the method that registers on its stack (`$via`: alone, or
+/// joining a stage); `$self` and `$recv` are the receiver as the method
+/// takes it (`&mut self`, or `self: Pin<&mut Self>`).
+macro_rules! registration {
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_pinned) => {
+        $(#[$m])*
+        pub fn push_pinned<F>(
+            $($recv)*,
+            name: impl IntoName,
+            future: Pin<&'a mut F>,
+        ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
+        where
+            F: Future,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, F>,
+        {
+            $self.$via(name, future, $crate::stack::register::pinned)
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push) => {
+        $(#[$m])*
+        #[cfg(feature = "alloc")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+        pub fn push<F>($($recv)*, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
+        where
+            F: IntoFuture,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, F::IntoFuture>,
+        {
+            $self.$via(name, future, $crate::stack::register::boxed)
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_fn) => {
+        $(#[$m])*
+        #[cfg(feature = "alloc")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+        pub fn push_fn<G, F>($($recv)*, name: impl IntoName, callback: G) -> Result<Registered<'_, R>, Full<G>>
+        where
+            G: FnOnce() -> F,
+            F: Future,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, Deferred<G, F>>,
+        {
+            $self.$via(name, callback, $crate::stack::register::deferred)
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_inline) => {
+        $(#[$m])*
+        pub fn push_inline<F>($($recv)*, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
+        where
+            F: IntoFuture,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, F::IntoFuture>,
+        {
+            $self.$via(name, future, $crate::stack::register::inline)
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* try_push_inline) => {
+        $(#[$m])*
+        pub fn try_push_inline<F>(
+            $($recv)*,
+            name: impl IntoName,
+            future: F,
+        ) -> Result<Registered<'_, R>, InlineError<F>>
+        where
+            F: IntoFuture,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, F::IntoFuture>,
+        {
+            let future = $crate::stack::register::check_fits::<F, C, SLOT>(future)?;
+            $self
+                .$via(name, future, $crate::stack::register::fitting)
+                .map_err(InlineError::Full)
+        }
+    };
+}
+
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardown<'a, N, R, C, S> {
     /// Registers `callback`, stored by `store`, as a member of the stage of
     /// the callback below it when `joined` (else as a stage of its own);
@@ -40,6 +121,18 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         Ok(self.insert(joined, name, store(callback)))
     }
 
+    /// Registers `callback` as a stage of its own (the registration methods'
+    /// way onto the stack, see `registration!`).
+    #[inline]
+    fn alone<T>(
+        &mut self,
+        name: impl IntoName,
+        callback: T,
+        store: impl FnOnce(T) -> Slot<'a, C, S>,
+    ) -> Result<Registered<'_, R>, Full<T>> {
+        self.register(false, name, callback, store)
+    }
+
     /// Pushes the cell, once there is room: not generic over the callback,
     /// so one copy serves every registration.
     fn insert(&mut self, joined: bool, name: Name, slot: Slot<'a, C, S>) -> Registered<'_, R> {
@@ -53,240 +146,173 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
 }
 
 impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, C> {
-    /// Registers a future the caller has pinned; the stack borrows it and
-    /// allocates nothing.
-    ///
-    /// Pin it with [`core::pin::pin!`] (declared before the stack, since it
-    /// must outlive it) or keep it in a `static`. Works without `alloc`.
-    /// `name` is a `&'static str`, or `None` for the default name (see
-    /// [`Name`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use core::pin::pin;
-    /// use teardown_stack::Teardown;
-    ///
-    /// let flush = pin!(async { /* flush the log */ });
-    /// let mut teardown = Teardown::<2>::new();
-    /// teardown.push_pinned("log", flush).unwrap();
-    /// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 1);
-    /// ```
-    pub fn push_pinned<F>(
-        &mut self,
-        name: impl IntoName,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        self.register(false, name, future, pinned)
+    registration! {
+        self (&mut self) alone;
+        /// Registers a future the caller has pinned; the stack borrows it and
+        /// allocates nothing.
+        ///
+        /// Pin it with [`core::pin::pin!`] (declared before the stack, since it
+        /// must outlive it) or keep it in a `static`. Works without `alloc`.
+        /// `name` is a `&'static str`, or `None` for the default name (see
+        /// [`Name`]).
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use core::pin::pin;
+        /// use teardown_stack::Teardown;
+        ///
+        /// let flush = pin!(async { /* flush the log */ });
+        /// let mut teardown = Teardown::<2>::new();
+        /// teardown.push_pinned("log", flush).unwrap();
+        /// assert_eq!(futures_lite::future::block_on(teardown.run()).completed(), 1);
+        /// ```
+        push_pinned
     }
 
-    /// Registers a future (an `async` block, the future of an `async fn`, or
-    /// anything [`IntoFuture`]); the stack boxes and owns it.
-    ///
-    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
-    /// `&'static str`, or `None` for the default name (see [`Name`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        self.register(false, name, future, boxed)
+    registration! {
+        self (&mut self) alone;
+        /// Registers a future (an `async` block, the future of an `async fn`, or
+        /// anything [`IntoFuture`]); the stack boxes and owns it.
+        ///
+        /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+        /// `&'static str`, or `None` for the default name (see [`Name`]).
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+        push
     }
 
-    /// Registers a closure that returns the cleanup future; it is called when
-    /// its turn comes in [`run`](Self::run), not before.
-    ///
-    /// The counterpart of registering a coroutine function: pass
-    /// `move || client.close()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the closure, uncalled, when the stack holds `N`
-    /// callbacks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use teardown_stack::Teardown;
-    ///
-    /// async fn close(pool: &'static str) -> Result<(), std::io::Error> {
-    ///     let _ = pool;
-    ///     Ok(())
-    /// }
-    ///
-    /// let mut teardown = Teardown::<2>::new();
-    /// teardown.push_fn("pool", || close("main")).unwrap();
-    /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
-    /// ```
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push_fn<G, F>(
-        &mut self,
-        name: impl IntoName,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        self.register(false, name, callback, deferred)
+    registration! {
+        self (&mut self) alone;
+        /// Registers a closure that returns the cleanup future; it is called when
+        /// its turn comes in [`run`](Self::run), not before.
+        ///
+        /// The counterpart of registering a coroutine function: pass
+        /// `move || client.close()`.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure, uncalled, when the stack holds `N`
+        /// callbacks.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use teardown_stack::Teardown;
+        ///
+        /// async fn close(pool: &'static str) -> Result<(), std::io::Error> {
+        ///     let _ = pool;
+        ///     Ok(())
+        /// }
+        ///
+        /// let mut teardown = Teardown::<2>::new();
+        /// teardown.push_fn("pool", || close("main")).unwrap();
+        /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
+        /// ```
+        push_fn
     }
 }
 
 impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     InlineTeardown<'a, N, SLOT, R, C>
 {
-    /// Registers a future (an `async` block, the future of an `async fn`, or
-    /// anything [`IntoFuture`]); the stack owns it, in an inline slot, and
-    /// allocates nothing.
-    ///
-    /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
-    /// `&'static str`, or `None` for the default name (see [`Name`]).
-    /// Fails to compile if the future is larger than `SLOT` bytes or needs
-    /// an alignment above [`INLINE_ALIGN`](crate::INLINE_ALIGN) (see the
-    /// [type's documentation](Self)); use
-    /// [`try_push_inline`](Self::try_push_inline) to get it back instead.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    pub fn push_inline<F>(
+    /// Registers `callback` on the stack inside, as a stage of its own.
+    #[inline]
+    fn alone<T>(
         self: Pin<&mut Self>,
         name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, inline)
+        callback: T,
+        store: impl FnOnce(T) -> Slot<'a, C, InlineSlots<SLOT>>,
+    ) -> Result<Registered<'_, R>, Full<T>> {
+        self.stack().register(false, name, callback, store)
     }
 
-    /// Like [`push_inline`](Self::push_inline), but a future that does not
-    /// fit an inline slot is handed back instead of failing to compile.
-    ///
-    /// # Errors
-    ///
-    /// [`InlineError::DoesNotFit`] with `future` when it is larger than
-    /// `SLOT` bytes or more aligned than [`INLINE_ALIGN`](crate::INLINE_ALIGN);
-    /// [`InlineError::Full`] with `future` when the stack holds `N`
-    /// callbacks. Either way it is untouched.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use core::pin::pin;
-    /// use teardown_stack::InlineTeardown;
-    ///
-    /// let mut teardown = pin!(InlineTeardown::<2, 16>::new());
-    /// let state = [1_u8; 100];
-    /// let cleanup = async move { drop(state) };
-    /// if let Err(error) = teardown.as_mut().try_push_inline("big", cleanup) {
-    ///     // Too big for 16 bytes: box it instead.
-    ///     teardown.as_mut().push("big", error.into_inner()).unwrap();
-    /// }
-    /// assert_eq!(teardown.len(), 1);
-    /// ```
-    pub fn try_push_inline<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, InlineError<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        let future = check_fits::<F, C, SLOT>(future)?;
-        stack
-            .register(false, name, future, fitting)
-            .map_err(InlineError::Full)
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Registers a future (an `async` block, the future of an `async fn`, or
+        /// anything [`IntoFuture`]); the stack owns it, in an inline slot, and
+        /// allocates nothing.
+        ///
+        /// Nothing of it runs before [`run`](Self::run) reaches it. `name` is a
+        /// `&'static str`, or `None` for the default name (see [`Name`]).
+        /// Fails to compile if the future is larger than `SLOT` bytes or needs
+        /// an alignment above [`INLINE_ALIGN`](crate::INLINE_ALIGN) (see the
+        /// [type's documentation](Self)); use
+        /// [`try_push_inline`](Self::try_push_inline) to get it back instead.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+        push_inline
     }
 
-    /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
-    /// caller pinned.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
-    pub fn push_pinned<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, pinned)
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`push_inline`](Self::push_inline), but a future that does not
+        /// fit an inline slot is handed back instead of failing to compile.
+        ///
+        /// # Errors
+        ///
+        /// [`InlineError::DoesNotFit`] with `future` when it is larger than
+        /// `SLOT` bytes or more aligned than [`INLINE_ALIGN`](crate::INLINE_ALIGN);
+        /// [`InlineError::Full`] with `future` when the stack holds `N`
+        /// callbacks. Either way it is untouched.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use core::pin::pin;
+        /// use teardown_stack::InlineTeardown;
+        ///
+        /// let mut teardown = pin!(InlineTeardown::<2, 16>::new());
+        /// let state = [1_u8; 100];
+        /// let cleanup = async move { drop(state) };
+        /// if let Err(error) = teardown.as_mut().try_push_inline("big", cleanup) {
+        ///     // Too big for 16 bytes: box it instead.
+        ///     teardown.as_mut().push("big", error.into_inner()).unwrap();
+        /// }
+        /// assert_eq!(teardown.len(), 1);
+        /// ```
+        try_push_inline
     }
 
-    /// Like [`Teardown::push`]: boxes the future.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, future, boxed)
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push_pinned`]: registers a borrow of a future the
+        /// caller pinned.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the future, unpolled, when the stack holds `N` callbacks.
+        push_pinned
     }
 
-    /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
-    /// comes.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the closure, uncalled, when the stack holds `N`
-    /// callbacks.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push_fn<G, F>(
-        self: Pin<&mut Self>,
-        name: impl IntoName,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        let stack = self.stack();
-        stack.register(false, name, callback, deferred)
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push`]: boxes the future.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with `future`, untouched, when the stack holds `N` callbacks.
+        push
+    }
+
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push_fn`]: boxes the closure, called when its turn
+        /// comes.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure, uncalled, when the stack holds `N`
+        /// callbacks.
+        push_fn
     }
 }
 

@@ -8,7 +8,6 @@ use crate::report::name::IntoName;
 use crate::run::stage::drive_run;
 use crate::stack::error::{Full, InlineError};
 use crate::stack::inline::InlineTeardown;
-use crate::stack::register;
 use crate::stack::registered::Registered;
 use crate::stack::teardown::Teardown;
 use crate::storage::cells::Cells;
@@ -113,117 +112,74 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         Ok(registered)
     }
 
-    /// Like [`Teardown::push_pinned`], joining this stage.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future when the stack is full.
-    pub fn push_pinned<F>(
-        &mut self,
-        name: impl IntoName,
-        future: Pin<&'a mut F>,
-    ) -> Result<Registered<'_, R>, Full<Pin<&'a mut F>>>
-    where
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F>,
-    {
-        self.join(name, future, register::pinned)
+    registration! {
+        self (&mut self) join;
+        /// Like [`Teardown::push_pinned`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the future when the stack is full.
+        push_pinned
     }
 
-    /// Like [`Teardown::push`], joining this stage.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future when the stack is full.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push<F>(&mut self, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        self.join(name, future, register::boxed)
+    registration! {
+        self (&mut self) join;
+        /// Like [`Teardown::push`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the future when the stack is full.
+        push
     }
 
-    /// Like [`Teardown::push_fn`], joining this stage.
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the closure when the stack is full.
-    #[cfg(feature = "alloc")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
-    pub fn push_fn<G, F>(
-        &mut self,
-        name: impl IntoName,
-        callback: G,
-    ) -> Result<Registered<'_, R>, Full<G>>
-    where
-        G: FnOnce() -> F,
-        F: Future,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, Deferred<G, F>>,
-    {
-        self.join(name, callback, register::deferred)
+    registration! {
+        self (&mut self) join;
+        /// Like [`Teardown::push_fn`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure when the stack is full.
+        push_fn
     }
 }
 
 impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
     Stage<'t, 'a, N, R, C, InlineSlots<SLOT>>
 {
-    /// Like [`InlineTeardown::push_inline`], joining this stage (of an
-    /// [`InlineTeardown`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Full`] with the future when the stack is full.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use core::pin::pin;
-    /// use teardown_stack::InlineTeardown;
-    ///
-    /// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
-    /// let mut clients = teardown.as_mut().stage();
-    /// clients.push_inline("a", async {}).unwrap();
-    /// clients.push_inline("b", async {}).unwrap();
-    /// let report = futures_lite::future::block_on(teardown.run());
-    /// assert_eq!(report.completed(), 2);
-    /// ```
-    pub fn push_inline<F>(
-        &mut self,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, Full<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        self.join(name, future, register::inline)
+    registration! {
+        self (&mut self) join;
+        /// Like [`InlineTeardown::push_inline`], joining this stage (of an
+        /// [`InlineTeardown`]).
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the future when the stack is full.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use core::pin::pin;
+        /// use teardown_stack::InlineTeardown;
+        ///
+        /// let mut teardown = pin!(InlineTeardown::<4, 64>::new());
+        /// let mut clients = teardown.as_mut().stage();
+        /// clients.push_inline("a", async {}).unwrap();
+        /// clients.push_inline("b", async {}).unwrap();
+        /// let report = futures_lite::future::block_on(teardown.run());
+        /// assert_eq!(report.completed(), 2);
+        /// ```
+        push_inline
     }
 
-    /// Like [`InlineTeardown::try_push_inline`], joining this stage.
-    ///
-    /// # Errors
-    ///
-    /// [`InlineError::DoesNotFit`] with the future when it does not fit an
-    /// inline slot, [`InlineError::Full`] when the stack is full.
-    pub fn try_push_inline<F>(
-        &mut self,
-        name: impl IntoName,
-        future: F,
-    ) -> Result<Registered<'_, R>, InlineError<F>>
-    where
-        F: IntoFuture,
-        F::Output: CleanupOutput,
-        C: Accepts<'a, F::IntoFuture>,
-    {
-        let future = register::check_fits::<F, C, SLOT>(future)?;
-        self.join(name, future, register::fitting)
-            .map_err(InlineError::Full)
+    registration! {
+        self (&mut self) join;
+        /// Like [`InlineTeardown::try_push_inline`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`InlineError::DoesNotFit`] with the future when it does not fit an
+        /// inline slot, [`InlineError::Full`] when the stack is full.
+        try_push_inline
     }
 }
 

@@ -1,12 +1,10 @@
 //! A stack's cells, and every move of one: registering, removing finished
-//! cells, ordering a stage's records, and dropping them all.
-//!
-//! A cell that holds a live inline future (`crate::storage::inline`) is
-//! never moved: removing finished cells (`compact`, `remove_holes`) moves
-//! only the cells above the highest live inline future, ordering a stage's
-//! records moves only that stage's cells, all finished, and dropping the
-//! stack drops each future where it lies, even when another's destructor
-//! panics (see `drop_slow`).
+//! cells, ordering a stage's records, and dropping them all. A cell with a
+//! live inline future (`crate::storage::inline`) never moves: removing
+//! finished cells moves only those above the highest live inline future,
+//! ordering a stage's records moves only that stage's cells (all finished),
+//! and dropping the stack drops each future where it lies, even when
+//! another's destructor panics (`drop_slow`).
 
 use crate::report::counts::Counts;
 use crate::report::message::Texts;

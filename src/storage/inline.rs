@@ -10,12 +10,12 @@
 //!    uninhabited), and such a stack can only be made as the field of an
 //!    [`InlineTeardown`](crate::InlineTeardown); the crate registers on and
 //!    runs that stack only through `Pin<&mut InlineTeardown>`
-//!    ([`InlineTeardown::stack`]). So the stack, and every cell in it, stays
+//!    (`InlineTeardown::stack`, in `crate::stack::inline`). So the stack, and every cell in it, stays
 //!    at one address from the first poll of a callback until the
 //!    `InlineTeardown` is dropped, even when a run is leaked (`mem::forget`)
 //!    part-way.
 //! 2. Inside the stack, a cell whose slot holds a live inline future is
-//!    never moved. Every move of a cell is in `crate::cell`, which keeps
+//!    never moved. Every move of a cell is in `crate::storage::cells`, which keeps
 //!    this: finishing a callback (`Cell::finish`, `Cell::finish_untimed`)
 //!    and dropping the stack drop the future in place
 //!    ([`InlineSlot::clear`]) before the cell changes;
@@ -32,10 +32,9 @@
 //!    crate takes (to count or name the cells, or to read records) do not
 //!    assume its bytes frozen. The buffer is reached through raw pointers
 //!    only, never through a reference to its bytes.
-//!
 //! 4. Every inline future is dropped before its memory is given up, even
 //!    when another callback's destructor panics: `Cells::drop_slow` (in
-//!    `crate::cell`) finishes dropping the remaining cells from a drop
+//!    `crate::storage::cells`) finishes dropping the remaining cells from a drop
 //!    guard while such a panic unwinds, and a run lets go of each callback
 //!    under `catch_unwind` (with `std`) or leaves it to that guard
 //!    (without). A future linked into an intrusive list (a waiter queue)

@@ -66,11 +66,11 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N,
 
 /// The records of a run, taken out of the cells of a stack that holds no
 /// callback any more: they no longer hold anything of the callbacks' type.
-pub(crate) struct Records<const N: usize, R: Clock> {
+pub(crate) struct TakenRecords<const N: usize, R: Clock> {
     records: heapless::Vec<(Name, Done<R>), N>,
 }
 
-impl<const N: usize, R: Clock> Records<N, R> {
+impl<const N: usize, R: Clock> TakenRecords<N, R> {
     pub(crate) fn count(&self, kind: Kind) -> usize {
         self.records
             .iter()
@@ -97,7 +97,7 @@ impl<const N: usize, R: Clock> Records<N, R> {
             let _ = records.push((name, done));
         }
         cells.compact();
-        Records { records }
+        TakenRecords { records }
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -14,7 +14,7 @@ use crate::storage::isolate::{self, Panic};
 /// Where a registered callback lives.
 pub(crate) enum Slot<'a, C: ?Sized, S: Storage = NoInline> {
     /// Owned by the stack, in place: never moved once polled (see
-    /// `crate::inline`). First, so that on a stack with inline slots, where
+    /// `crate::storage::inline`). First, so that on a stack with inline slots, where
     /// most callbacks are inline, telling it from the others is one test.
     Inline(S::Future<C>),
     /// Pinned by the caller; the stack only borrows it.
