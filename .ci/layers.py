@@ -211,6 +211,7 @@ def self_test(src):
         victim = os.path.join(copy, "storage", "cell.rs")
         with open(victim, "a", encoding="utf-8") as f:
             f.write("\n#[allow(unused_imports)]\nuse crate::Teardown;\n")
+        print("self-test: a copy of src/ with storage/cell.rs using the stack layer; expected:")
         found = not check(copy)
         print("self-test: a planted use of the stack layer from storage/cell.rs was", "found" if found else "MISSED")
         return found
