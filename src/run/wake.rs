@@ -15,13 +15,27 @@ pub(crate) use per_member::StageWakers;
 mod per_member {
     use super::Context;
     use alloc::boxed::Box;
-    use alloc::sync::Arc;
     use alloc::task::Wake;
     use alloc::vec::Vec;
-    use core::sync::atomic::{AtomicBool, Ordering};
     use core::task::Waker;
 
-    use atomic_waker::AtomicWaker;
+    // What the members share, and how they share it: the real atomics, or,
+    // under `--cfg teardown_stack_loom`, loom's models of them, so that the
+    // model checker (tests/loom.rs) explores every interleaving of a wake
+    // from another thread with the run's polls. `Member` itself stays in a
+    // std `Arc`, which `Wake` needs; only what it points to is modelled.
+    #[cfg(not(teardown_stack_loom))]
+    use {
+        alloc::sync::Arc,
+        atomic_waker::AtomicWaker,
+        core::sync::atomic::{AtomicBool, Ordering},
+    };
+    #[cfg(teardown_stack_loom)]
+    use {
+        loom::future::AtomicWaker,
+        loom::sync::Arc,
+        loom::sync::atomic::{AtomicBool, Ordering},
+    };
 
     /// One waker per member, and the flags they raise.
     pub(crate) struct StageWakers {
@@ -42,12 +56,16 @@ mod per_member {
     }
 
     impl Wake for Member {
-        fn wake(self: Arc<Self>) {
+        fn wake(self: alloc::sync::Arc<Self>) {
             self.wake_by_ref();
         }
 
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.shared.ready[self.index].store(true, Ordering::Release);
+        fn wake_by_ref(self: &alloc::sync::Arc<Self>) {
+            // A swap, not a store: the same effect, and the form that loom
+            // orders correctly against the run's swap in `poll_member` (its
+            // model lets a plain store slip inside a concurrent swap,
+            // tokio-rs/loom#254). One wake costs one more locked access.
+            self.shared.ready[self.index].swap(true, Ordering::Release);
             self.shared.run.wake();
         }
     }
@@ -61,7 +79,7 @@ mod per_member {
             });
             let members = (0..count)
                 .map(|index| {
-                    Waker::from(Arc::new(Member {
+                    Waker::from(alloc::sync::Arc::new(Member {
                         shared: Arc::clone(&shared),
                         index,
                     }))
@@ -73,7 +91,10 @@ mod per_member {
         /// Notes the waker of the task polling the run; call before polling
         /// members so that no wake is lost.
         pub(crate) fn register(&self, cx: &Context<'_>) {
+            #[cfg(not(teardown_stack_loom))]
             self.shared.run.register(cx.waker());
+            #[cfg(teardown_stack_loom)]
+            self.shared.run.register_by_ref(cx.waker());
         }
 
         /// Polls member `index` with its own waker if it was woken since its
