@@ -15,7 +15,7 @@ listing=$(tar -tzf "$crate" | sed "s|^teardown-stack-$version/||")
 
 # What the tests read at run time must be in; what only this repository
 # uses must not be.
-for wanted in tests/regressions/stack_order_isolation/ tests/regressions/stack_deadlines/ \
+for wanted in tests/regressions/stack_order_isolation/ tests/regressions/stack_deadlines/ tests/regressions/lifecycle/ \
   tests/harness/ tests/common/ examples/service/ Cargo.lock; do
   grep -q "^$wanted" <<<"$listing" || { echo "package lacks $wanted" >&2; exit 1; }
 done

@@ -11,6 +11,7 @@ mod harness;
 
 use std::path::Path;
 
+use harness::lifecycle::{LifecycleScript, run_lifecycle};
 use harness::{Mode, Script, run_script};
 
 fn replay(target: &str, mode: Mode) -> usize {
@@ -40,4 +41,19 @@ fn stack_order_isolation_inputs() {
 #[test]
 fn stack_deadlines_inputs() {
     assert!(replay("stack_deadlines", Mode::Deadlines) > 0);
+}
+
+#[test]
+fn lifecycle_inputs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/lifecycle");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if let Some(script) = LifecycleScript::from_bytes(&std::fs::read(&path).unwrap()) {
+            eprintln!("replaying {}", path.display());
+            run_lifecycle(&script);
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0);
 }

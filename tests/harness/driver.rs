@@ -591,7 +591,7 @@ fn drop_stack(stack: Stack<'_>, model: &mut Model, world: &World, logs: bool) {
 }
 
 /// Keeps the default panic hook quiet for the probes' own panics.
-fn quiet_probe_panics() {
+pub(crate) fn quiet_probe_panics() {
     static QUIET: Once = Once::new();
     QUIET.call_once(|| {
         let default = std::panic::take_hook();

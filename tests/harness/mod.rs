@@ -7,11 +7,13 @@
 #![allow(dead_code)]
 
 mod driver;
+pub mod lifecycle;
 mod model;
 mod probe;
 
 use arbitrary::{Arbitrary, Unstructured};
 
+#[allow(unused_imports)] // not by the lifecycle target
 pub use driver::run_script;
 
 /// Stack capacity: small, so scripts often fill it.
