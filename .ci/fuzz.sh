@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a bounded time (FUZZ_SECONDS each, 60 by
-# default), seeded with the committed regression inputs. A crash fails the
-# run; libFuzzer's log names the saved input under fuzz/artifacts/<target>/.
+# Runs every fuzz target (or those in FUZZ_TARGETS) for a bounded time
+# (FUZZ_SECONDS each, 60 by default), seeded with the committed regression
+# inputs. A crash fails the run; libFuzzer's log names the saved input
+# under fuzz/artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 
-targets=$(cargo +nightly fuzz list)
+# FUZZ_TARGETS="lifecycle" runs only those (a campaign on one target).
+targets="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
 cargo +nightly fuzz build -O
 for target in $targets; do
   printf '\n-- fuzz %s for %ss --\n' "$target" "$FUZZ_SECONDS"
