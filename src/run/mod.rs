@@ -6,6 +6,7 @@
 //! it ([`Run`](crate::Run)) is the stack layer's.
 
 pub(crate) mod alone;
+pub(crate) mod notice;
 pub(crate) mod progress;
 pub(crate) mod stage;
 pub(crate) mod wake;

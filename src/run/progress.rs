@@ -3,6 +3,7 @@
 
 use core::mem::ManuallyDrop;
 
+use crate::run::notice::Notice;
 use crate::run::wake::StageWakers;
 use crate::storage::cell::Cell;
 use crate::storage::inline::Storage;
@@ -25,6 +26,8 @@ pub(crate) struct Progress<R: Clock> {
     /// deadline it is armed for (`None` once it has fired); re-armed in
     /// place when that deadline changes.
     pub(crate) sleep: Option<(R::Timeout, R::Sleep)>,
+    /// When the run next says what it waits on (with a timer).
+    pub(crate) notice: Notice<R>,
 }
 
 impl<R: Clock> Progress<R> {
@@ -35,6 +38,7 @@ impl<R: Clock> Progress<R> {
             deadline: R::NO_SPAN,
             stage: ManuallyDrop::new(None),
             sleep: None,
+            notice: Notice::new(),
         }
     }
 

@@ -73,11 +73,14 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cx: &mut Context<'_>,
 ) -> Poll<()> {
     loop {
+        let now = timer.now();
         let stage = match &mut *progress.stage {
             Some(stage) => stage,
-            slot => slot.insert(Current::around(cells, progress.top - 1, finished.recorded)),
+            slot => {
+                progress.notice.restart(now);
+                slot.insert(Current::around(cells, progress.top - 1, finished.recorded))
+            }
         };
-        let now = timer.now();
         let members = &mut cells[stage.base..stage.end];
 
         stage.start(members, finished, timer, R::budget_of(progress.deadline));
@@ -91,7 +94,14 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
             progress.top = base;
             return Poll::Ready(());
         }
-        // Wait for a member's wake, or for the earliest deadline.
+        // Wait for a member's wake, or for the earliest deadline (or the
+        // next line saying what the run waits on).
+        let earliest = progress.notice.check(
+            &cells[stage.base..stage.end],
+            now,
+            earliest,
+            R::budget_of(progress.deadline),
+        );
         let Some(deadline) = earliest else {
             return Poll::Pending;
         };

@@ -10,6 +10,7 @@ use core::time::Duration;
 use crate::report::counts::Counts;
 use crate::report::view::Report;
 use crate::run::alone::{Alone, run_alone};
+use crate::run::notice::DEFAULT_NOTICE;
 use crate::run::progress::Progress;
 use crate::run::stage::drive_run;
 use crate::stack::inline::InlineTeardown;
@@ -85,11 +86,13 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
     Run<'s, 'a, N, R, C, S>
 {
     pub(crate) fn new(stack: &'s mut Teardown<'a, N, R, C, S>) -> Self {
+        let mut progress = Progress::new();
+        progress.notice.every = R::span(Some(DEFAULT_NOTICE));
         Run {
             stack: Some(stack),
             within: R::NO_SPAN,
             begun: false,
-            progress: Progress::new(),
+            progress,
             finished: Counts::new(),
         }
     }
@@ -113,6 +116,42 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
     /// Only on a stack with a timer.
     pub fn within(mut self, budget: Duration) -> Self {
         self.within = Some(budget);
+        self
+    }
+
+    /// How long the run waits on the same callback, or stage, before it
+    /// says so at warn level, and again each interval after: 5 s unless
+    /// set; `None` (or zero) turns it off.
+    ///
+    /// The line names what is still running, how long the run has waited
+    /// on it and the budget left, so that an operator sees who blocks a
+    /// shutdown while it blocks:
+    /// `teardown: still waiting on "sandboxes" after 5s, 20s of the grace left`
+    /// (`... 7s before its timeout` when only the callback's own timeout
+    /// bounds it, `... with no deadline` when nothing does). Each new stage
+    /// starts the interval again.
+    ///
+    /// Only on a stack with a timer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use core::time::Duration;
+    /// use teardown_stack::{Teardown, Timer, VirtualClock};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// let c = clock.clone();
+    /// teardown.push("flush", async move { c.sleep(Duration::from_secs(3)).await }).unwrap();
+    /// // Says "still waiting on "flush" after 1s, 9s of the grace left", then at 2 s.
+    /// let run = teardown.run().within(Duration::from_secs(10));
+    /// let report = clock.block_on(run.notice_every(Some(Duration::from_secs(1))));
+    /// assert!(report.is_clean());
+    /// # }
+    /// ```
+    pub fn notice_every(mut self, interval: Option<Duration>) -> Self {
+        self.progress.notice.every = interval;
         self
     }
 }

@@ -374,7 +374,7 @@ fn run(
     // The run is given up at the end of its arm, unless it completed.
     let driven = match stack {
         Stack::Plain(stack) => {
-            let mut run = stack.run();
+            let mut run = stack.run().notice_every(notice(deadline));
             if let Some(deadline) = deadline {
                 run = run.within(deadline);
             }
@@ -383,7 +383,7 @@ fn run(
             driven
         }
         Stack::Inline(stack) => {
-            let mut run = stack.as_mut().run();
+            let mut run = stack.as_mut().run().notice_every(notice(deadline));
             if let Some(deadline) = deadline {
                 run = run.within(deadline);
             }
@@ -441,6 +441,14 @@ enum Driven {
     Dropped,
     /// Pending, with nothing left that could wake it.
     Stuck,
+}
+
+/// The still-waiting line of a run: every few milliseconds when the run has
+/// a deadline, so that its wake-ups mix with the callbacks' and must change
+/// nothing they do; off without, where it would keep a hung run's clock
+/// moving forever and hide that the run is stuck.
+fn notice(deadline: Option<Duration>) -> Option<Duration> {
+    deadline.map(|_| Duration::from_millis(7))
 }
 
 /// Polls `run` like an executor whose only clock is virtual: when nothing
