@@ -8,6 +8,7 @@ pub(crate) mod counts;
 pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod records;
+pub(crate) mod show;
 pub(crate) mod view;
 
 pub use message::Message;

@@ -3,8 +3,6 @@
 use core::fmt;
 use core::time::Duration;
 
-#[cfg(feature = "defmt")]
-use crate::fmt::Span;
 use crate::report::counts::{Counts, Kind};
 use crate::{Message, Name};
 
@@ -61,15 +59,39 @@ pub struct Record<'r> {
     name: &'r Name,
     outcome: Outcome<'r>,
     elapsed: Option<Duration>,
+    started: Option<Duration>,
+    concurrent: bool,
 }
 
 impl<'r> Record<'r> {
-    pub(crate) fn new(name: &'r Name, outcome: Outcome<'r>, elapsed: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        name: &'r Name,
+        outcome: Outcome<'r>,
+        elapsed: Option<Duration>,
+        started: Option<Duration>,
+        concurrent: bool,
+    ) -> Self {
         Record {
             name,
             outcome,
             elapsed,
+            started,
+            concurrent,
         }
+    }
+
+    /// When it started, from the start of the run: its first poll. `None`
+    /// on a stack without a timer, and for a skipped callback. One resumed
+    /// from a run given up earlier counts from this run's start (`0`).
+    #[must_use]
+    pub fn started(&self) -> Option<Duration> {
+        self.started
+    }
+
+    /// Whether it ran in a stage of several, concurrently with the others.
+    #[must_use]
+    pub fn is_concurrent(&self) -> bool {
+        self.concurrent
     }
 
     /// How long it ran, from its first poll to its end; `None` on a stack
@@ -92,45 +114,6 @@ impl<'r> Record<'r> {
     }
 }
 
-/// `"db" completed`, `"db" failed: connection reset`, `#2 panicked: boom`.
-impl fmt::Display for Record<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.outcome {
-            Outcome::Completed => write!(f, "{:?} completed", self.name),
-            Outcome::Failed(message) => write!(f, "{:?} failed: {message}", self.name),
-            Outcome::Panicked(message) => write!(f, "{:?} panicked: {message}", self.name),
-            Outcome::TimedOut { budget } => {
-                write!(f, "{:?} timed out after {budget:?}", self.name)
-            }
-            Outcome::Skipped => write!(f, "{:?} skipped: the deadline had passed", self.name),
-        }?;
-        match self.elapsed {
-            Some(elapsed) => write!(f, " ({elapsed:?})"),
-            None => Ok(()),
-        }
-    }
-}
-
-/// With the `defmt` feature: what `Display` writes, durations in seconds.
-#[cfg(feature = "defmt")]
-impl defmt::Format for Record<'_> {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        let name = self.name;
-        match &self.outcome {
-            Outcome::Completed => defmt::write!(f, "{:?} completed", name),
-            Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
-            Outcome::Panicked(message) => defmt::write!(f, "{:?} panicked: {}", name, message),
-            Outcome::TimedOut { budget } => {
-                defmt::write!(f, "{:?} timed out after {}", name, Span(*budget));
-            }
-            Outcome::Skipped => defmt::write!(f, "{:?} skipped: the deadline had passed", name),
-        }
-        if let Some(elapsed) = self.elapsed {
-            defmt::write!(f, " ({})", Span(elapsed));
-        }
-    }
-}
-
 /// What a [`run`](crate::Teardown::run) did: every callback that ran (or was
 /// skipped), in the order it finished, with its outcome; with a timer, how
 /// long each took and the whole run.
@@ -140,7 +123,18 @@ impl defmt::Format for Record<'_> {
 /// nothing. It is `Copy`; read it before the stack is used again (the
 /// borrow checker says so). `Display` writes a one-line summary and then
 /// one line per callback that did not complete, so `println!("{report}")`
-/// tells an operator what went wrong.
+/// tells an operator what went wrong. The alternate form, `{report:#}`,
+/// writes the timeline: every callback in run order, with a timer each
+/// with its start from the run's and its time, stage members marked, so
+/// that the step that ate the grace period stands out:
+///
+/// ```text
+/// teardown: 4 callbacks: 3 completed, 1 timed out, in 4.5s
+///   +0ns "server" completed (500ms)
+///   +500ms "b" timed out after 2s (2s), in a stage
+///   +500ms "a" completed (3s), in a stage
+///   +3.5s "store" completed (1s)
+/// ```
 ///
 /// # Examples
 ///
@@ -270,7 +264,7 @@ impl<'r> Report<'r> {
 
     /// The counts of every outcome but completion, with the words both
     /// renderings (`Display`, `defmt::Format`) use for them.
-    fn unclean_counts(&self) -> [(usize, &'static str); 4] {
+    pub(crate) fn unclean_counts(&self) -> [(usize, &'static str); 4] {
         [
             (self.failed(), "failed"),
             (self.panicked(), "panicked"),
@@ -298,73 +292,5 @@ impl fmt::Debug for Report<'_> {
             .field("records", &self.records())
             .field("elapsed", &self.elapsed())
             .finish()
-    }
-}
-
-impl fmt::Display for Report<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let total = self.len();
-        let plural = if total == 1 { "" } else { "s" };
-        if total == 0 {
-            f.write_str("teardown: no callbacks")?;
-        } else if self.is_clean() {
-            write!(f, "teardown: {total} callback{plural}, all completed")?;
-        } else {
-            write!(
-                f,
-                "teardown: {total} callback{plural}: {} completed",
-                self.completed()
-            )?;
-            for (count, kind) in self.unclean_counts() {
-                if count > 0 {
-                    write!(f, ", {count} {kind}")?;
-                }
-            }
-        }
-        if let Some(elapsed) = self.elapsed() {
-            write!(f, ", in {elapsed:?}")?;
-        }
-        for record in self.failures() {
-            write!(f, "\n  {record}")?;
-        }
-        Ok(())
-    }
-}
-
-/// With the `defmt` feature: what `Display` writes, durations in seconds.
-#[cfg(feature = "defmt")]
-impl defmt::Format for Report<'_> {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        let total = self.len();
-        let plural = if total == 1 { "" } else { "s" };
-        if total == 0 {
-            defmt::write!(f, "teardown: no callbacks");
-        } else if self.is_clean() {
-            defmt::write!(
-                f,
-                "teardown: {=usize} callback{=str}, all completed",
-                total,
-                plural
-            );
-        } else {
-            defmt::write!(
-                f,
-                "teardown: {=usize} callback{=str}: {=usize} completed",
-                total,
-                plural,
-                self.completed()
-            );
-            for (count, kind) in self.unclean_counts() {
-                if count > 0 {
-                    defmt::write!(f, ", {=usize} {=str}", count, kind);
-                }
-            }
-        }
-        if let Some(elapsed) = self.elapsed() {
-            defmt::write!(f, ", in {}", Span(elapsed));
-        }
-        for record in self.failures() {
-            defmt::write!(f, "\n  {}", record);
-        }
     }
 }

@@ -15,9 +15,9 @@ use crate::run::alone::{Alone, poll_cell, run_alone};
 use crate::run::progress::{Current, Progress};
 use crate::run::wake::StageWakers;
 use crate::storage::cell::Cell;
-use crate::storage::cells::order_stage;
 use crate::storage::cleanup::Cleanup;
 use crate::storage::inline::Storage;
+use crate::storage::order::order_stage;
 use crate::timer::Clock;
 
 /// What drives the rest of a run with stages or a timer; see

@@ -146,6 +146,7 @@ fn init_writes_every_field<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + '
         texts: _,
         status: _,
         elapsed: _,
+        began: _,
         cells: _,
     } = cells;
 }
@@ -173,6 +174,7 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
         (&raw mut (*cells).texts).write(Texts::none());
         (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);
+        (&raw mut (*cells).began).write(R::NO_SPAN);
         (&raw mut (*cells).removed).write(0);
     }
 }

@@ -179,6 +179,7 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             stack.cells.begin_run();
             stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
+            stack.cells.began = progress.at;
         }
         let owned = stack.cells.holds_callbacks();
         let Teardown { cells, timer, .. } = &mut *stack;

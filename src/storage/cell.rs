@@ -80,6 +80,8 @@ pub(crate) struct Done<R: Clock> {
     pub(crate) seq: u32,
     /// How long it ran (with a timer).
     pub(crate) elapsed: R::Timeout,
+    /// When it was first polled (with a timer, if it was).
+    pub(crate) started: R::Timeout,
 }
 
 /// An owned callback being dropped by the loop of lone callbacks: its
@@ -258,6 +260,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             end,
             seq,
             elapsed: R::span(None),
+            started: R::span(None),
         });
         // Straight to the box's destructor, not the state's drop glue: the
         // cell holds a box (`BOXED`), and anything else is only forgotten.
@@ -316,6 +319,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             end,
             seq,
             elapsed: R::span(None),
+            started: R::span(None),
         });
         core::mem::forget(core::mem::replace(&mut self.state, done));
         kind
@@ -334,8 +338,8 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         let State::Pending { at, .. } = &self.state else {
             return;
         };
-        let elapsed = R::time_of(*at)
-            .filter(|_| self.flags & STARTED != 0)
+        let started = R::time_of(*at).filter(|_| self.flags & STARTED != 0);
+        let elapsed = started
             .zip(now)
             .map(|(started, now)| now.saturating_sub(started));
         // A borrowed callback is its owner's to drop: nothing to let go (and
@@ -350,6 +354,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             end,
             seq: counts.recorded - 1,
             elapsed: R::span(elapsed),
+            started: R::span(started),
         });
         let old = core::mem::replace(&mut self.state, done);
         if !self.is_owned() {

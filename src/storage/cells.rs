@@ -63,6 +63,9 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> 
     pub(crate) status: u8,
     /// How long the last run took (with a timer).
     pub(crate) elapsed: R::Timeout,
+    /// When the last run began (with a timer): where its records' start
+    /// times count from.
+    pub(crate) began: R::Timeout,
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
 }
 
@@ -76,6 +79,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage, D>
             texts: Texts::none(),
             status: 0,
             elapsed: R::NO_SPAN,
+            began: R::NO_SPAN,
             removed: 0,
             cells: heapless::Vec::new(),
         }
@@ -275,48 +279,13 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> Cells<'a, N, R, C, 
 /// Swaps two cells through two disjoint borrows,
 /// which compiles to a plain exchange where `<[T]>::swap`, which must allow
 /// for `i == j`, brings in `memmove`.
-fn swap<T>(cells: &mut [T], i: usize, j: usize) {
+pub(crate) fn swap<T>(cells: &mut [T], i: usize, j: usize) {
     if i == j {
         return;
     }
     let (low, high) = (i.min(j), i.max(j));
     let (below, above) = cells.split_at_mut(high);
     core::mem::swap(&mut below[low], &mut above[0]);
-}
-
-/// Puts the records of a finished stage, `cells[base..end]`, in the order
-/// they finished, top first; emptied cells go to the bottom. `first` is the
-/// number of the first to finish. Nothing in the stage holds a future any
-/// more, so every cell in it may move.
-pub(crate) fn order_stage<R: Clock, C: ?Sized, S: Storage>(
-    cells: &mut [Cell<'_, R, C, S>],
-    base: usize,
-    end: usize,
-    first: u32,
-) {
-    let place = |cell: &Cell<'_, R, C, S>| match &cell.state {
-        // The first to finish goes on top.
-        State::Done(done) => Some(end - 1 - (done.seq - first) as usize),
-        _ => None,
-    };
-    for i in base..end {
-        // Each swap puts one record where it belongs.
-        while let Some(to) = place(&cells[i]) {
-            if to == i {
-                break;
-            }
-            swap(cells, i, to);
-        }
-    }
-    // The cells moved, and their flags with them: the stage's shape stays
-    // where it was (the first member joins nothing below).
-    for (i, cell) in cells[base..end].iter_mut().enumerate() {
-        if i == 0 {
-            cell.flags &= !JOINED;
-        } else {
-            cell.flags |= JOINED;
-        }
-    }
 }
 
 /// A stack dropped with callbacks never run says so, then drops them last

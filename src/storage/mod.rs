@@ -16,6 +16,7 @@ pub(crate) mod deferred;
 pub(crate) mod inline;
 pub(crate) mod isolate;
 pub(crate) mod names;
+pub(crate) mod order;
 pub(crate) mod output;
 pub(crate) mod records;
 pub(crate) mod slot;

@@ -59,7 +59,11 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N,
                 .position(|cell| done(cell).is_some_and(|d| d.seq == seq))?,
         };
         let cell = &self.cells[at];
-        let record = done(cell)?.record(&cell.name, &self.texts);
+        // A stage's members lie together, all but the lowest joining the
+        // one below.
+        let concurrent = cell.is_joined() || self.cells.get(at + 1).is_some_and(Cell::is_joined);
+        let began = R::budget_of(self.began);
+        let record = done(cell)?.record(&cell.name, &self.texts, began, concurrent);
         Some((record, at))
     }
 }
@@ -67,25 +71,32 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N,
 /// The records of a run, taken out of the cells of a stack that holds no
 /// callback any more: they no longer hold anything of the callbacks' type.
 pub(crate) struct TakenRecords<const N: usize, R: Clock> {
-    records: heapless::Vec<(Name, Done<R>), N>,
+    /// Each with whether it ran in a stage of several.
+    records: heapless::Vec<(Name, Done<R>, bool), N>,
+    /// When the run began, which their start times count from.
+    began: Option<Duration>,
 }
 
 impl<const N: usize, R: Clock> TakenRecords<N, R> {
     pub(crate) fn count(&self, kind: Kind) -> usize {
         self.records
             .iter()
-            .filter(|(_, done)| done.end.kind() == kind)
+            .filter(|(_, done, _)| done.end.kind() == kind)
             .count()
     }
 
     pub(crate) fn counts(&self) -> Counts {
-        Counts::of(self.records.iter().map(|(_, done)| &done.end))
+        Counts::of(self.records.iter().map(|(_, done, _)| &done.end))
     }
 
     /// Takes the records out of `cells`, which keep the rest.
     pub(crate) fn take<C: ?Sized, S: Storage, D>(cells: &mut Cells<'_, N, R, C, S, D>) -> Self {
         let mut records = heapless::Vec::new();
-        for cell in cells.cells.iter_mut() {
+        let began = R::budget_of(cells.began);
+        for at in 0..cells.cells.len() {
+            let concurrent =
+                cells.cells[at].is_joined() || cells.cells.get(at + 1).is_some_and(Cell::is_joined);
+            let cell = &mut cells.cells[at];
             if !matches!(cell.state, State::Done(_)) {
                 continue;
             }
@@ -94,10 +105,10 @@ impl<const N: usize, R: Clock> TakenRecords<N, R> {
             };
             let name = core::mem::replace(&mut cell.name, Name::unnamed(0));
             // As many records as cells: there is room.
-            let _ = records.push((name, done));
+            let _ = records.push((name, done, concurrent));
         }
         cells.compact();
-        TakenRecords { records }
+        TakenRecords { records, began }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -113,17 +124,24 @@ impl<const N: usize, R: Clock> TakenRecords<N, R> {
         texts: &'r Texts<'_>,
     ) -> Option<(Record<'r>, usize)> {
         let at = match cursor.checked_sub(1) {
-            Some(at) if self.records.get(at).is_some_and(|(_, d)| d.seq == seq) => at,
-            _ => self.records.iter().position(|(_, d)| d.seq == seq)?,
+            Some(at) if self.records.get(at).is_some_and(|(_, d, _)| d.seq == seq) => at,
+            _ => self.records.iter().position(|(_, d, _)| d.seq == seq)?,
         };
-        let (name, done) = &self.records[at];
-        Some((done.record(name, texts), at))
+        let (name, done, concurrent) = &self.records[at];
+        Some((done.record(name, texts, self.began, *concurrent), at))
     }
 }
 
 impl<R: Clock> Done<R> {
-    /// What the report shows of it.
-    pub(crate) fn record<'r>(&'r self, name: &'r Name, texts: &'r Texts<'_>) -> Record<'r> {
+    /// What the report shows of it, in a run begun at `began`; whether it
+    /// ran `concurrent`ly, in a stage of several.
+    pub(crate) fn record<'r>(
+        &'r self,
+        name: &'r Name,
+        texts: &'r Texts<'_>,
+        began: Option<Duration>,
+        concurrent: bool,
+    ) -> Record<'r> {
         let outcome = match &self.end {
             End::Completed => Outcome::Completed,
             End::Failed(kept) => Outcome::Failed(texts.get(kept)),
@@ -133,6 +151,17 @@ impl<R: Clock> Done<R> {
             },
             End::Skipped => Outcome::Skipped,
         };
-        Record::new(name, outcome, R::budget_of(self.elapsed))
+        // One resumed from a run given up earlier began before this run:
+        // it counts from this run's start.
+        let started = R::budget_of(self.started)
+            .zip(began)
+            .map(|(started, began)| started.saturating_sub(began));
+        Record::new(
+            name,
+            outcome,
+            R::budget_of(self.elapsed),
+            started,
+            concurrent,
+        )
     }
 }
