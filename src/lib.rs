@@ -226,6 +226,8 @@ mod lifecycle;
 pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]
 pub use lifecycle::{Signal, Signals};
+#[cfg(feature = "observer")]
+pub use report::{Event, Observer};
 pub use report::{IntoName, Message, Name, Outcome, Record, Records, Report};
 pub use stack::{
     Full, InlineError, InlineRun, InlineStage, InlineTeardown, LocalInlineRun, LocalInlineStage,

@@ -5,12 +5,15 @@
 //! stored or run, only what is said of them.
 
 pub(crate) mod counts;
+pub(crate) mod event;
 pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod records;
 pub(crate) mod show;
 pub(crate) mod view;
 
+#[cfg(feature = "observer")]
+pub use event::{Event, Observer};
 pub use message::Message;
 pub use name::{IntoName, Name};
 pub use records::Records;

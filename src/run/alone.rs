@@ -4,8 +4,10 @@
 use core::task::{Context, Poll};
 
 use crate::report::counts::{Counts, End, Kind};
+use crate::report::event::{Watch, watched};
 use crate::report::message::{Kept, Texts};
 use crate::run::progress::Progress;
+use crate::run::watch;
 use crate::storage::cell::{Cell, Dropping, Parts, State};
 use crate::storage::cleanup::{Cleanup, Failure, Polled};
 use crate::storage::inline::Storage;
@@ -32,8 +34,12 @@ pub(crate) enum Alone {
 /// With `std`, the whole batch runs under one `catch_unwind`, not one per
 /// callback: a panic can only come from the callback being polled (the one
 /// below `progress.top`), which is then recorded as panicked, and the batch
-/// goes on under a new one.
+/// goes on under a new one. `watch` is the observer to tell, if any.
+///
+/// The run's state comes in its parts, each borrowed on its own, as the
+/// batch holds them.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     progress: &mut Progress<R>,
     cells: &mut [Cell<'_, R, C, S>],
@@ -42,6 +48,7 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
     timer: &R,
     cx: &mut Context<'_>,
     owned: bool,
+    watch: Watch<'_>,
 ) -> Alone {
     debug_assert!(STAGED || cells.iter().all(|cell| !cell.is_joined()));
     loop {
@@ -58,13 +65,15 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                 timer,
                 cx: &mut *cx,
                 dropping: &mut dropping,
+                watch,
             };
             // A loop that logs each start and one that does not, so that
             // neither tests the log level per callback (where the level is
             // known when building, with no `log` or with `defmt`, one is
             // linked); each in two kinds, that let go of owned callbacks
             // and that need not (a stack that cannot own one links one).
-            match (crate::fmt::debug_enabled(), owned) {
+            // The loop that logs also tells the observer, if there is one.
+            match (crate::fmt::debug_enabled() || watched(watch), owned) {
                 (true, true) => batch.run::<STAGED, true, true, C, S>(cells, start),
                 (true, false) => batch.run::<STAGED, true, false, C, S>(cells, start),
                 (false, true) => batch.run::<STAGED, false, true, C, S>(cells, start),
@@ -84,6 +93,11 @@ pub(crate) fn run_alone<const STAGED: bool, R: Clock, C: ?Sized + Cleanup, S: St
                 // nothing back.
                 let start = (progress.top, *finished);
                 after_panic(cells, start, dropping, progress, finished, panic);
+                if watched(watch) {
+                    let at = progress.top;
+                    let sight = progress.sight(watch);
+                    watch::ended(sight, &cells[at], texts, false, finished.recorded, None);
+                }
             }
         }
     }
@@ -97,6 +111,7 @@ struct Batch<'b, 't, 'x, R: Clock> {
     timer: &'b R,
     cx: &'b mut Context<'x>,
     dropping: &'b mut Dropping<R::Timeout>,
+    watch: Watch<'b>,
 }
 
 impl<R: Clock> Batch<'_, '_, '_, R> {
@@ -150,6 +165,9 @@ impl<R: Clock> Batch<'_, '_, '_, R> {
             }
             if VERBOSE && !cell.is_started() {
                 debug!("running teardown callback {:?}", cell.name);
+                if watched(self.watch) {
+                    watch::started(self.watch, cell, false);
+                }
             }
             let Poll::Ready(failure) = poll_uncaught(cell, &mut kept, self.cx) else {
                 // Started, so that a later poll does not say so again
@@ -167,6 +185,10 @@ impl<R: Clock> Batch<'_, '_, '_, R> {
                 Some(kept) => record_failure(cell, kept, recorded, at, self.dropping),
             };
             recorded += 1;
+            if VERBOSE && watched(self.watch) {
+                let sight = self.progress.sight(self.watch);
+                watch::ended(sight, cell, kept.texts(), false, recorded, None);
+            }
             if kind != Kind::Completed {
                 (failed, troubled) = tally(kind, failed, troubled);
             }

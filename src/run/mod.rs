@@ -10,3 +10,4 @@ pub(crate) mod notice;
 pub(crate) mod progress;
 pub(crate) mod stage;
 pub(crate) mod wake;
+pub(crate) mod watch;

@@ -3,8 +3,10 @@
 
 use core::mem::ManuallyDrop;
 
+use crate::report::event::Watch;
 use crate::run::notice::Notice;
 use crate::run::wake::StageWakers;
+use crate::run::watch::Sight;
 use crate::storage::cell::Cell;
 use crate::storage::inline::Storage;
 use crate::timer::Clock;
@@ -28,6 +30,10 @@ pub(crate) struct Progress<R: Clock> {
     pub(crate) sleep: Option<(R::Timeout, R::Sleep)>,
     /// When the run next says what it waits on (with a timer).
     pub(crate) notice: Notice<R>,
+    /// How many callbacks the run has to run, counted when it begins for
+    /// an observer (with the `observer` feature).
+    #[cfg(feature = "observer")]
+    pub(crate) pending: usize,
 }
 
 impl<R: Clock> Progress<R> {
@@ -39,6 +45,8 @@ impl<R: Clock> Progress<R> {
             stage: ManuallyDrop::new(None),
             sleep: None,
             notice: Notice::new(),
+            #[cfg(feature = "observer")]
+            pending: 0,
         }
     }
 
@@ -52,6 +60,20 @@ impl<R: Clock> Progress<R> {
             self.top -= 1;
         }
         self.top > 0
+    }
+
+    /// What an observer's hooks need to know of the run.
+    #[inline(always)]
+    pub(crate) fn sight<'w>(&self, watch: Watch<'w>) -> Sight<'w, R> {
+        Sight {
+            watch,
+            began: self.at,
+            #[cfg(feature = "observer")]
+            pending: self.pending,
+            #[cfg(not(feature = "observer"))]
+            pending: 0,
+            deadline: R::budget_of(self.deadline),
+        }
     }
 
     /// Lets go of a stage given up part-way (its wakers, with `alloc`).

@@ -10,10 +10,12 @@ use core::time::Duration;
 
 use crate::fmt::Span;
 use crate::report::counts::{Counts, End};
+use crate::report::event::{Watch, watched};
 use crate::report::message::Texts;
 use crate::run::alone::{Alone, poll_cell, run_alone};
 use crate::run::progress::{Current, Progress};
 use crate::run::wake::StageWakers;
+use crate::run::watch::{self, Sight};
 use crate::storage::cell::Cell;
 use crate::storage::cleanup::Cleanup;
 use crate::storage::inline::Storage;
@@ -30,6 +32,7 @@ pub(crate) type Driver<'a, R, C, S> = for<'p, 'c, 'n, 't, 'x, 'y> fn(
     &'t mut Texts<'a>,
     &'x R,
     &mut Context<'y>,
+    Watch<'a>,
 ) -> Poll<()>;
 
 /// Runs the rest of a run with stages, or with a timer: callbacks alone
@@ -44,12 +47,14 @@ pub(crate) fn drive_run<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     texts: &mut Texts<'a>,
     timer: &R,
     cx: &mut Context<'_>,
+    watch: Watch<'a>,
 ) -> Poll<()> {
     loop {
         if progress.stage.is_none() {
             if !R::TIMED {
-                match run_alone::<true, _, _, _>(progress, cells, finished, texts, timer, cx, true)
-                {
+                match run_alone::<true, _, _, _>(
+                    progress, cells, finished, texts, timer, cx, true, watch,
+                ) {
                     Alone::Done => return Poll::Ready(()),
                     Alone::Pending => return Poll::Pending,
                     Alone::Stage => {}
@@ -58,7 +63,9 @@ pub(crate) fn drive_run<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
                 return Poll::Ready(());
             }
         }
-        futures_lite::ready!(drive_stage(progress, cells, finished, texts, timer, cx));
+        futures_lite::ready!(drive_stage(
+            progress, cells, finished, texts, timer, cx, watch
+        ));
     }
 }
 
@@ -71,7 +78,9 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
     texts: &mut Texts<'a>,
     timer: &R,
     cx: &mut Context<'_>,
+    watch: Watch<'a>,
 ) -> Poll<()> {
+    let sight = progress.sight(watch);
     loop {
         let now = timer.now();
         let stage = match &mut *progress.stage {
@@ -83,9 +92,9 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         };
         let members = &mut cells[stage.base..stage.end];
 
-        stage.start(members, finished, timer, R::budget_of(progress.deadline));
-        stage.poll(members, finished, texts, timer, cx);
-        let earliest = stage.expire(members, finished, now, R::budget_of(progress.deadline));
+        stage.start(members, finished, timer, sight, texts);
+        stage.poll(members, finished, texts, timer, cx, sight);
+        let earliest = stage.expire(members, finished, now, sight, texts);
 
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
@@ -163,8 +172,11 @@ impl Current {
         members: &mut [Cell<'_, R, C, S>],
         finished: &mut Counts,
         timer: &R,
-        deadline: Option<Duration>,
+        sight: Sight<'_, R>,
+        texts: &Texts<'_>,
     ) {
+        let deadline = sight.deadline;
+        let concurrent = members.len() > 1;
         let now = timer.now();
         let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
         for cell in members.iter_mut().rev() {
@@ -175,6 +187,9 @@ impl Current {
                 warn!("teardown deadline passed: callback {:?} skipped", cell.name);
                 cell.finish(End::Skipped, finished, None);
                 self.running -= 1;
+                if watched(sight.watch) {
+                    watch::ended(sight, cell, texts, concurrent, finished.recorded, now);
+                }
                 continue;
             }
             // Only its own timeout goes with it: the run's deadline is this
@@ -182,6 +197,9 @@ impl Current {
             // resumes it.
             cell.start(timer.stamp());
             debug!("running teardown callback {:?}", cell.name);
+            if watched(sight.watch) {
+                watch::started(sight.watch, cell, concurrent);
+            }
         }
     }
 
@@ -194,7 +212,9 @@ impl Current {
         texts: &mut Texts<'_>,
         timer: &R,
         cx: &mut Context<'_>,
+        sight: Sight<'_, R>,
     ) {
+        let concurrent = members.len() > 1;
         if let Some(wakers) = &self.wakers {
             wakers.register(cx);
         }
@@ -207,8 +227,12 @@ impl Current {
                 Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
             };
             if let Some(Poll::Ready(end)) = polled {
-                cell.finish(end, finished, timer.now());
+                let now = timer.now();
+                cell.finish(end, finished, now);
                 self.running -= 1;
+                if watched(sight.watch) {
+                    watch::ended(sight, cell, texts, concurrent, finished.recorded, now);
+                }
             }
         }
     }
@@ -221,8 +245,11 @@ impl Current {
         members: &mut [Cell<'_, R, C, S>],
         finished: &mut Counts,
         now: Option<Duration>,
-        run_deadline: Option<Duration>,
+        sight: Sight<'_, R>,
+        texts: &Texts<'_>,
     ) -> Option<Duration> {
+        let run_deadline = sight.deadline;
+        let concurrent = members.len() > 1;
         let now = now?;
         let mut earliest: Option<Duration> = None;
         for cell in members.iter_mut().rev() {
@@ -250,6 +277,9 @@ impl Current {
             );
             cell.finish(End::TimedOut(R::span(Some(budget))), finished, Some(now));
             self.running -= 1;
+            if watched(sight.watch) {
+                watch::ended(sight, cell, texts, concurrent, finished.recorded, Some(now));
+            }
         }
         earliest
     }

@@ -33,6 +33,7 @@ use alloc::boxed::Box;
 use core::mem::MaybeUninit;
 use core::pin::Pin;
 
+use crate::report::event::unwatched;
 use crate::report::message::Texts;
 use crate::stack::inline::InlineTeardown;
 use crate::stack::teardown::Teardown;
@@ -147,6 +148,7 @@ fn init_writes_every_field<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + '
         status: _,
         elapsed: _,
         began: _,
+        observer: _,
         cells: _,
     } = cells;
 }
@@ -175,6 +177,7 @@ unsafe fn init<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storag
         (&raw mut (*cells).status).write(0);
         (&raw mut (*cells).elapsed).write(R::NO_SPAN);
         (&raw mut (*cells).began).write(R::NO_SPAN);
+        (&raw mut (*cells).observer).write(unwatched());
         (&raw mut (*cells).removed).write(0);
     }
 }

@@ -180,6 +180,15 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         this
     }
 
+    /// Tells `observer` what each run does; see [`Teardown::observe`].
+    #[cfg(feature = "observer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "observer")))]
+    pub fn observe(self: Pin<&mut Self>, observer: &'a dyn crate::Observer) -> Pin<&mut Self> {
+        let mut this = self;
+        this.as_mut().stack().observe(observer);
+        this
+    }
+
     /// The report of the last run; see [`Teardown::report`].
     #[must_use]
     pub fn report(&self) -> Report<'_> {

@@ -8,6 +8,7 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::report::counts::Counts;
+use crate::report::event::{Watch, watched};
 use crate::report::view::Report;
 use crate::run::alone::{Alone, run_alone};
 use crate::run::notice::DEFAULT_NOTICE;
@@ -180,6 +181,9 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
             stack.cells.began = progress.at;
+            if watched(stack.cells.observer) {
+                begin_watch(progress, &stack.cells, this.within);
+            }
         }
         let owned = stack.cells.holds_callbacks();
         let Teardown { cells, timer, .. } = &mut *stack;
@@ -187,8 +191,10 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             cells,
             texts,
             stages,
+            observer,
             ..
         } = cells;
+        let watch = *observer;
         let counts = &mut this.finished;
         // Without a timer there is nothing to time out: a stack that never
         // opened a stage runs its callbacks one after another, with none of
@@ -196,11 +202,12 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
         // runs: the pointer `stage()` left, or the timed one. A stack that
         // does neither links none of it.
         let polled = match stages {
-            _ if R::TIMED => drive_run(progress, cells, counts, texts, timer, cx),
-            Some(drive) => drive(progress, cells, counts, texts, timer, cx),
+            _ if R::TIMED => drive_run(progress, cells, counts, texts, timer, cx, watch),
+            Some(drive) => drive(progress, cells, counts, texts, timer, cx, watch),
             None => {
-                match run_alone::<false, _, _, _>(progress, cells, counts, texts, timer, cx, owned)
-                {
+                match run_alone::<false, _, _, _>(
+                    progress, cells, counts, texts, timer, cx, owned, watch,
+                ) {
                     Alone::Done => Poll::Ready(()),
                     Alone::Pending => Poll::Pending,
                     Alone::Stage => unreachable!("no stage was opened"),
@@ -235,8 +242,41 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         if crate::fmt::debug_enabled() {
             log_report(report);
         }
+        if watched(stack.cells.observer) {
+            run_ended(stack.cells.observer, report);
+        }
         report
     }
+}
+
+/// Tells the observer that a run began: how many callbacks it has to run.
+#[cold]
+#[inline(never)]
+fn begin_watch<const N: usize, R: Clock, C: ?Sized, S: Storage, D>(
+    progress: &mut Progress<R>,
+    cells: &Cells<'_, N, R, C, S, D>,
+    within: R::Timeout,
+) {
+    let pending = cells.cells.iter().filter(|cell| cell.is_pending()).count();
+    #[cfg(feature = "observer")]
+    {
+        progress.pending = pending;
+    }
+    #[cfg(not(feature = "observer"))]
+    let _ = progress;
+    crate::run::watch::run_started(cells.observer, pending, R::budget_of(within));
+}
+
+/// Tells the observer that a run completed, with its report.
+#[cold]
+#[inline(never)]
+fn run_ended(watch: Watch<'_>, report: Report<'_>) {
+    #[cfg(feature = "observer")]
+    if let Some(observer) = watch {
+        observer.event(crate::Event::RunEnded { report });
+    }
+    #[cfg(not(feature = "observer"))]
+    let _ = (watch, report);
 }
 
 /// Logs a run's report: out of line, so that the report is built in place

@@ -224,6 +224,22 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         self
     }
 
+    /// Tells `observer` what each run of this stack does as it happens: the
+    /// run's start, each callback's start and end, the run's end (see
+    /// [`Event`](crate::Event)). One observer per stack; a later call
+    /// replaces it. Without one, a run tests for none per callback: the
+    /// loops that tell an observer are those that log at debug level.
+    ///
+    /// # Examples
+    ///
+    /// See [`Observer`](crate::Observer).
+    #[cfg(feature = "observer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "observer")))]
+    pub fn observe(&mut self, observer: &'a dyn crate::Observer) -> &mut Self {
+        self.cells.observer = Some(observer);
+        self
+    }
+
     /// How many callbacks are registered and not yet finished.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -7,6 +7,7 @@
 //! another's destructor panics (`drop_slow`).
 
 use crate::report::counts::Counts;
+use crate::report::event::{Watch, unwatched};
 use crate::report::message::Texts;
 use crate::storage::cell::{Cell, DROPS, JOINED, State};
 use crate::storage::cleanup::Cleanup;
@@ -66,6 +67,8 @@ pub(crate) struct Cells<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> 
     /// When the last run began (with a timer): where its records' start
     /// times count from.
     pub(crate) began: R::Timeout,
+    /// Who a run tells what it does (with the `observer` feature).
+    pub(crate) observer: Watch<'a>,
     pub(crate) cells: heapless::Vec<Cell<'a, R, C, S>, N>,
 }
 
@@ -80,6 +83,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage, D>
             status: 0,
             elapsed: R::NO_SPAN,
             began: R::NO_SPAN,
+            observer: unwatched(),
             removed: 0,
             cells: heapless::Vec::new(),
         }

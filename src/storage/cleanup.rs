@@ -94,6 +94,11 @@ impl<'f, 't> Failure<'f, 't> {
         Failure { texts, kept: None }
     }
 
+    /// Where the texts are kept.
+    pub(crate) fn texts(&self) -> &Texts<'t> {
+        self.texts
+    }
+
     /// What was kept of the error, if the callback just polled failed.
     pub(crate) fn take(&mut self) -> Option<Kept> {
         self.kept.take()
