@@ -2,6 +2,8 @@
 //! failing, two that wait before they finish) registered on a stack without
 //! an allocator, run by a minimal executor, and checked on the device; then
 //! a stack that owns its callbacks in inline slots, still without a heap.
+//! An observer counts the first run's events as they happen, as firmware
+//! would to feed a watchdog or keep a last-shutdown summary.
 //! QEMU exits with success only if the order and the reports are right.
 //!
 //! Everything is printed with defmt over semihosting, the crate's own lines
@@ -14,12 +16,13 @@
 use core::cell::RefCell;
 use core::future::Future;
 use core::pin::{Pin, pin};
+use core::sync::atomic::{AtomicU32, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use teardown_stack::{InlineError, LocalInlineTeardown, LocalTeardown, Outcome};
+use teardown_stack::{Event, InlineError, LocalInlineTeardown, LocalTeardown, Observer, Outcome};
 
 /// The order the cleanups ran in.
 type Journal = RefCell<heapless::Vec<&'static str, 8>>;
@@ -61,6 +64,57 @@ impl Future for PowerDown<'_> {
     }
 }
 
+/// What the observer saw: a count per event kind, and what the last end
+/// and the run's end said. Atomics, as an observer is `Sync`.
+#[derive(Default)]
+struct Seen {
+    runs_started: AtomicU32,
+    /// The cleanups the run said it had to run.
+    pending: AtomicU32,
+    started: AtomicU32,
+    ended: AtomicU32,
+    /// The `done` count of the last end.
+    last_done: AtomicU32,
+    /// Ends told as failed.
+    failed: AtomicU32,
+    runs_ended: AtomicU32,
+    /// Failures in the report of the run's end.
+    reported_failed: AtomicU32,
+}
+
+impl Observer for Seen {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::RunStarted { pending, .. } => {
+                self.runs_started.fetch_add(1, Ordering::Relaxed);
+                self.pending.store(pending as u32, Ordering::Relaxed);
+            }
+            Event::Started { .. } => {
+                self.started.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::Ended { record, done, .. } => {
+                self.ended.fetch_add(1, Ordering::Relaxed);
+                self.last_done.store(done as u32, Ordering::Relaxed);
+                if let Outcome::Failed(_) = record.outcome() {
+                    self.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Event::RunEnded { report } => {
+                self.runs_ended.fetch_add(1, Ordering::Relaxed);
+                self.reported_failed
+                    .store(report.failed() as u32, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Seen {
+    fn get(counter: &AtomicU32) -> u32 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
 /// The whole executor: poll until ready, with a waker that does nothing.
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
@@ -94,8 +148,9 @@ fn main() -> ! {
     // Room for what failing cleanups say (the `texts` feature): the report
     // keeps it here, not in every cell.
     let mut texts = [0_u8; 64];
+    let seen = Seen::default();
     let mut teardown = LocalTeardown::<4>::new();
-    teardown.keep_texts(&mut texts);
+    teardown.keep_texts(&mut texts).observe(&seen);
     let registered = [
         teardown.push_pinned("power", power).is_ok(),
         teardown.push_pinned("flash", flash).is_ok(),
@@ -119,6 +174,26 @@ fn main() -> ! {
         _ => false,
     });
     let counts_ok = report.completed() == 3 && report.failed() == 1 && !report.is_clean();
+    let seen_ok = [
+        (
+            "observer: run started once, with 4 to run",
+            Seen::get(&seen.runs_started) == 1 && Seen::get(&seen.pending) == 4,
+        ),
+        (
+            "observer: 4 callbacks started",
+            Seen::get(&seen.started) == 4,
+        ),
+        (
+            "observer: 4 ended, the last 4/4, one failed",
+            Seen::get(&seen.ended) == 4
+                && Seen::get(&seen.last_done) == 4
+                && Seen::get(&seen.failed) == 1,
+        ),
+        (
+            "observer: run ended once, its report with one failure",
+            Seen::get(&seen.runs_ended) == 1 && Seen::get(&seen.reported_failed) == 1,
+        ),
+    ];
 
     // The same job with the stack owning its callbacks, still without a
     // heap: each future lives in a 32-byte slot inside the stack.
@@ -149,7 +224,7 @@ fn main() -> ! {
         && inline_report.completed() == 2
         && inline.is_empty();
 
-    let checks = [
+    let checks = seen_ok.into_iter().chain([
         ("all four registered", registered.iter().all(|ok| *ok)),
         ("ran in LIFO order", order_ok),
         ("report names in run order", names_ok),
@@ -161,7 +236,7 @@ fn main() -> ! {
             "inline slots: an oversized callback handed back",
             handed_back,
         ),
-    ];
+    ]);
     let mut passed = true;
     for (what, ok) in checks {
         defmt::println!("{=str} {=str}", if ok { "ok  " } else { "FAIL" }, what);
