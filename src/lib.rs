@@ -228,7 +228,9 @@ pub use lifecycle::{NestedFailure, Released, Shutdown};
 pub use lifecycle::{Signal, Signals};
 #[cfg(feature = "observer")]
 pub use report::{Event, Observer};
-pub use report::{IntoName, Message, Name, Outcome, Record, Records, Report};
+pub use report::{
+    Interruption, IntoName, Message, Name, Outcome, Record, Records, Report, Unfinished,
+};
 pub use stack::{
     Full, InlineError, InlineRun, InlineStage, InlineTeardown, LocalInlineRun, LocalInlineStage,
     LocalInlineTeardown, LocalRun, LocalStage, LocalTeardown, Refused, Registered, Run, Stage,

@@ -188,7 +188,7 @@ fn an_interrupt_from_another_thread_ends_the_shutdown() {
 
         let unfinished: Vec<String> = match shutdown {
             Shutdown::Finished(_) => Vec::new(),
-            Shutdown::Interrupted { unfinished } => {
+            Shutdown::Interrupted { unfinished, .. } => {
                 assert!(
                     !unfinished.is_empty(),
                     "interrupted, yet nothing unfinished"

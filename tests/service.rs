@@ -412,9 +412,27 @@ fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
     // longer accepts connections.
     assert!(TcpStream::connect(addr).is_err(), "{addr} still accepts");
     service.signal("TERM");
-    let (status, _, log) = service.wait();
+    let (status, stdout, log) = service.wait();
 
     assert_eq!(status.code(), Some(3));
+    // The timeline of the teardown so far: what finished, each with its
+    // start, and what was still running.
+    assert!(
+        stdout.contains("; interrupted, 7 not finished: sandboxes,"),
+        "timeline: {stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("  +") && l.contains("\"server\" completed")),
+        "timeline: {stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("  +") && l.contains("\"sandboxes\" unfinished, running for")),
+        "timeline: {stdout}"
+    );
     let unfinished = position(&log, "cleanups not finished:");
     assert!(
         log[unfinished].ends_with(

@@ -46,7 +46,7 @@ fn a_second_signal_during_a_hung_cleanup_returns_the_unfinished_in_run_order() {
     let second_signal = clock.sleep(Duration::from_secs(3));
     let shutdown = clock.block_on(teardown.shutdown_within(Duration::from_secs(25), second_signal));
 
-    let Shutdown::Interrupted { unfinished } = &shutdown else {
+    let Shutdown::Interrupted { unfinished, .. } = &shutdown else {
         panic!("{shutdown}");
     };
     assert_eq!(unfinished, &["sandboxes", "client-1", "client-0", "store"]);

@@ -93,7 +93,7 @@ async fn lifecycle<R: Timer>(timer: R, hang: bool) -> i32 {
             ));
             i32::from(!report.is_clean())
         }
-        Shutdown::Interrupted { unfinished } => {
+        Shutdown::Interrupted { unfinished, .. } => {
             let names: Vec<String> = unfinished.iter().map(|n| n.to_string()).collect();
             say(&format!("interrupted: {}", names.join(", ")));
             3

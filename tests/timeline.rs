@@ -151,3 +151,149 @@ fn a_nested_stack_keeps_its_timeline_in_its_failure() {
         ]
     );
 }
+
+#[test]
+fn an_interrupted_shutdown_has_the_timeline_of_what_finished_and_what_did_not() {
+    use teardown_stack::Shutdown;
+
+    let clock = VirtualClock::new();
+    let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
+    teardown.push("store", async {}).unwrap();
+    let mut stage = teardown.stage();
+    stage.push("client-0", sleeper(&clock, 400)).unwrap();
+    stage.push("client-1", pending::<()>()).unwrap();
+    teardown.push("sandboxes", pending::<()>()).unwrap();
+    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    clock.advance(60_000 * MS);
+    // The second signal comes 3 s into the run: "sandboxes" hangs.
+    let second_signal = clock.sleep(3000 * MS);
+
+    let shutdown = clock.block_on(teardown.shutdown_within(25_000 * MS, second_signal));
+
+    let Shutdown::Interrupted { timeline, .. } = &shutdown else {
+        panic!("{shutdown}");
+    };
+    let report = timeline.report();
+    assert_eq!(
+        report.elapsed(),
+        Some(3000 * MS),
+        "its time until the interrupt"
+    );
+    let finished: Vec<_> = report
+        .iter()
+        .map(|r| (r.name().to_string(), r.started(), r.elapsed()))
+        .collect();
+    assert_eq!(
+        finished,
+        [("server".into(), Some(Duration::ZERO), Some(500 * MS))]
+    );
+    let unfinished: Vec<_> = timeline
+        .unfinished()
+        .map(|u| {
+            (
+                u.name().to_string(),
+                u.started(),
+                u.running(),
+                u.has_started(),
+                u.is_concurrent(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unfinished,
+        [
+            (
+                "sandboxes".into(),
+                Some(500 * MS),
+                Some(2500 * MS),
+                true,
+                false
+            ),
+            ("client-1".into(), None, None, false, true),
+            ("client-0".into(), None, None, false, true),
+            ("store".into(), None, None, false, false),
+        ]
+    );
+    assert_eq!(
+        format!("{shutdown:#}"),
+        "teardown: 1 callback, all completed, in 3s; interrupted, 4 not finished: \
+         sandboxes, client-1, client-0, store\n  \
+         +0ns \"server\" completed (500ms)\n  \
+         +500ms \"sandboxes\" unfinished, running for 2.5s\n  \
+         unstarted \"client-1\" unfinished, in a stage\n  \
+         unstarted \"client-0\" unfinished, in a stage\n  \
+         unstarted \"store\" unfinished"
+    );
+    // The plain form is the names, as before.
+    assert_eq!(
+        shutdown.to_string(),
+        "teardown interrupted; not finished: sandboxes, client-1, client-0, store"
+    );
+    assert_eq!(
+        timeline.to_string(),
+        "teardown: 1 callback, all completed, in 3s; interrupted, 4 not finished: \
+         sandboxes, client-1, client-0, store"
+    );
+}
+
+#[test]
+fn an_interrupt_inside_a_stage_shows_its_members_running_and_finished() {
+    let clock = VirtualClock::new();
+    let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
+    teardown.push("store", async {}).unwrap();
+    let mut stage = teardown.stage();
+    stage.push("client-0", sleeper(&clock, 400)).unwrap();
+    stage.push("client-1", pending::<()>()).unwrap();
+
+    let second_signal = clock.sleep(1000 * MS);
+    let shutdown = clock.block_on(teardown.shutdown(second_signal));
+
+    assert_eq!(
+        format!("{shutdown:#}"),
+        "teardown: 1 callback, all completed, in 1s; interrupted, 2 not finished: \
+         client-1, store\n  \
+         +0ns \"client-0\" completed (400ms), in a stage\n  \
+         +0ns \"client-1\" unfinished, running for 1s, in a stage\n  \
+         unstarted \"store\" unfinished"
+    );
+}
+
+#[test]
+fn without_a_timer_an_interrupted_timeline_still_says_what_had_started() {
+    use teardown_stack::Shutdown;
+
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("store", async {}).unwrap();
+    teardown.push("sandboxes", pending::<()>()).unwrap();
+    teardown.push("server", async {}).unwrap();
+
+    let shutdown = futures_lite::future::block_on(teardown.shutdown(common::yield_times(3)));
+
+    let Shutdown::Interrupted { timeline, .. } = &shutdown else {
+        panic!("{shutdown}");
+    };
+    assert_eq!(timeline.report().elapsed(), None);
+    assert_eq!(
+        format!("{shutdown:#}"),
+        "teardown: 1 callback, all completed; interrupted, 2 not finished: sandboxes, store\n  \
+         \"server\" completed\n  \
+         \"sandboxes\" unfinished\n  \
+         unstarted \"store\" unfinished"
+    );
+}
+
+#[test]
+fn an_interrupt_before_anything_finished_says_none_did() {
+    let mut teardown = Teardown::<4>::new();
+    teardown.push("store", async {}).unwrap();
+    teardown.push("sandboxes", pending::<()>()).unwrap();
+
+    let shutdown = futures_lite::future::block_on(teardown.shutdown(async {}));
+
+    assert_eq!(
+        format!("{shutdown:#}"),
+        "teardown: none finished; interrupted, 2 not finished: sandboxes, store\n  \
+         \"sandboxes\" unfinished\n  \
+         unstarted \"store\" unfinished"
+    );
+}

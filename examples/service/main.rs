@@ -124,16 +124,23 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
     // unfinished cleanups, and what they own (the sandboxes are killed).
     let report = match teardown.shutdown_within(config.grace, signals.next()).await {
         Shutdown::Finished(report) => report,
-        Shutdown::Interrupted { unfinished } => {
+        Shutdown::Interrupted {
+            unfinished,
+            timeline,
+            ..
+        } => {
             let names: Vec<String> = unfinished.iter().map(ToString::to_string).collect();
             log::error!(
                 "second signal: exiting now; cleanups not finished: {}",
                 names.join(", ")
             );
+            // The timeline: what finished, and what was still running.
+            println!("{timeline:#}");
             return ExitCode::from(3);
         }
     };
-    println!("{report}");
+    // The timeline: every cleanup in run order, with its start and time.
+    println!("{report:#}");
     let mut code = ExitCode::from(&report);
     if let Some(load) = load {
         let acked = load.finish().await;

@@ -4,6 +4,8 @@ use core::fmt;
 use core::future::Future;
 use core::time::Duration;
 
+use crate::report::unfinished::Interruption;
+use crate::report::view::Source;
 use crate::storage::cleanup::Cleanup;
 use crate::timer::Clock;
 use crate::{Name, Report, Run, Teardown, Timer};
@@ -23,9 +25,16 @@ pub enum Shutdown<'r, const N: usize> {
     ///
     /// They are still registered: dropping the stack drops them, and with
     /// them what they own; running it again resumes them.
+    ///
+    /// `{:#}` writes the `timeline`: what finished, then what did not,
+    /// each with when it started and for how long it ran.
+    #[non_exhaustive]
     Interrupted {
         /// The names of the callbacks not finished, in run order.
         unfinished: heapless::Vec<Name, N>,
+        /// What the run did until the interrupt: the report of what
+        /// finished (with a timer, its time until then) and what did not.
+        timeline: Interruption<'r>,
     },
 }
 
@@ -50,7 +59,8 @@ impl<const N: usize> fmt::Display for Shutdown<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Shutdown::Finished(report) => report.fmt(f),
-            Shutdown::Interrupted { unfinished } => {
+            Shutdown::Interrupted { timeline, .. } if f.alternate() => write!(f, "{timeline:#}"),
+            Shutdown::Interrupted { unfinished, .. } => {
                 write!(
                     f,
                     "teardown interrupted; not finished: {}",
@@ -88,8 +98,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// teardown.push("sandboxes", core::future::pending::<()>()).unwrap(); // hangs
     /// let second_signal = async {}; // the operator already asked twice
     /// match teardown.shutdown(second_signal).await {
-    ///     Shutdown::Interrupted { unfinished } => assert_eq!(unfinished, ["sandboxes", "store"]),
-    ///     Shutdown::Finished(_) => unreachable!(),
+    ///     Shutdown::Interrupted { unfinished, .. } => assert_eq!(unfinished, ["sandboxes", "store"]),
+    ///     _ => unreachable!(),
     /// }
     /// # });
     /// ```
@@ -147,6 +157,14 @@ where
     if finished.is_some() {
         return Shutdown::Finished(stack.report());
     }
+    // The run's time is its time until the interrupt.
+    let began = R::budget_of(stack.cells.began);
+    let elapsed = stack
+        .timer
+        .now()
+        .zip(began)
+        .map(|(now, began)| now.saturating_sub(began));
+    stack.cells.elapsed = R::span(elapsed);
     let mut unfinished = heapless::Vec::new();
     for name in stack.names() {
         // The stack holds at most `N` callbacks.
@@ -157,7 +175,12 @@ where
         unfinished.len(),
         Names(&unfinished)
     );
-    Shutdown::Interrupted { unfinished }
+    let cells = &stack.cells;
+    let timeline = Interruption::new(Report::new(cells, cells.counts()), cells);
+    Shutdown::Interrupted {
+        unfinished,
+        timeline,
+    }
 }
 
 /// Names separated by commas, bare: `sandboxes, #3, store`.

@@ -10,6 +10,7 @@ pub(crate) mod message;
 pub(crate) mod name;
 pub(crate) mod records;
 pub(crate) mod show;
+pub(crate) mod unfinished;
 pub(crate) mod view;
 
 #[cfg(feature = "observer")]
@@ -17,4 +18,5 @@ pub use event::{Event, Observer};
 pub use message::Message;
 pub use name::{IntoName, Name};
 pub use records::Records;
+pub use unfinished::{Interruption, Unfinished};
 pub use view::{Outcome, Record, Report};

@@ -49,6 +49,17 @@ impl defmt::Format for Record<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.summary(f)?;
+        if f.alternate() {
+            return self.timeline(f);
+        }
+        self.failure_lines(f)
+    }
+}
+
+impl Report<'_> {
+    /// The first line: how many callbacks, how each ended, in what time.
+    pub(crate) fn summary(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.len();
         let plural = if total == 1 { "" } else { "s" };
         if total == 0 {
@@ -70,20 +81,20 @@ impl fmt::Display for Report<'_> {
         if let Some(elapsed) = self.elapsed() {
             write!(f, ", in {elapsed:?}")?;
         }
-        if f.alternate() {
-            return self.timeline(f);
-        }
+        Ok(())
+    }
+
+    /// A line for each callback that did not complete.
+    pub(crate) fn failure_lines(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for record in self.failures() {
             write!(f, "\n  {record}")?;
         }
         Ok(())
     }
-}
 
-impl Report<'_> {
     /// Every record in run order, each with its start (from the run's) and
     /// its time: the alternate form, `{:#}`.
-    fn timeline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    pub(crate) fn timeline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for record in self {
             f.write_str("\n  ")?;
             match record.started() {

@@ -6,6 +6,7 @@ use core::time::Duration;
 use crate::report::counts::{Counts, End, Kind};
 use crate::report::message::Texts;
 use crate::report::name::Name;
+use crate::report::unfinished::{Pending, Unfinished};
 use crate::report::view::{Outcome, Record, Source};
 use crate::storage::cell::{Cell, Done, State};
 use crate::storage::cells::Cells;
@@ -65,6 +66,34 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N,
         let began = R::budget_of(self.began);
         let record = done(cell)?.record(&cell.name, &self.texts, began, concurrent);
         Some((record, at))
+    }
+}
+
+/// What an interrupted run had not finished: the cells still pending, top
+/// first.
+impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Pending for Cells<'_, N, R, C, S, D> {
+    fn top(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn unfinished(&self, cursor: usize) -> Option<(Unfinished<'_>, usize)> {
+        let at = self.cells[..cursor.min(self.cells.len())]
+            .iter()
+            .rposition(Cell::is_pending)?;
+        let cell = &self.cells[at];
+        let concurrent = cell.is_joined() || self.cells.get(at + 1).is_some_and(Cell::is_joined);
+        let started = cell
+            .started_at()
+            .zip(R::budget_of(self.began))
+            .map(|(started, began)| started.saturating_sub(began));
+        let unfinished = Unfinished {
+            name: &cell.name,
+            started,
+            running: None,
+            begun: cell.is_started(),
+            concurrent,
+        };
+        Some((unfinished, at))
     }
 }
 

@@ -284,7 +284,7 @@ fn shutdown(
         };
         match shutdown {
             Shutdown::Finished(_) => None,
-            Shutdown::Interrupted { unfinished } => {
+            Shutdown::Interrupted { unfinished, .. } => {
                 Some(unfinished.iter().map(|n| n.to_string()).collect())
             }
         }
