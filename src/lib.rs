@@ -223,6 +223,8 @@ mod stack;
 // 6. A service's life around its stack.
 mod lifecycle;
 
+#[cfg(all(feature = "systemd", unix))]
+pub use lifecycle::Systemd;
 pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]
 pub use lifecycle::{Signal, Signals};

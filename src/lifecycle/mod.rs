@@ -11,6 +11,8 @@ pub(crate) mod scope;
 pub(crate) mod shutdown;
 #[cfg(feature = "signal")]
 pub(crate) mod signal;
+#[cfg(all(feature = "systemd", unix))]
+pub(crate) mod systemd;
 pub(crate) mod unwind;
 
 pub use nest::NestedFailure;
@@ -18,3 +20,5 @@ pub use released::Released;
 pub use shutdown::Shutdown;
 #[cfg(feature = "signal")]
 pub use signal::{Signal, Signals};
+#[cfg(all(feature = "systemd", unix))]
+pub use systemd::Systemd;
