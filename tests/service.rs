@@ -42,11 +42,17 @@ struct Service {
 
 impl Service {
     fn start(data_dir: &Path, args: &[&str]) -> Service {
+        Service::start_with_env(data_dir, args, &[])
+    }
+
+    /// [`start`](Self::start), with `env` added to its environment.
+    fn start_with_env(data_dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Service {
         let mut child = Command::new(example_binary())
             .arg("--data-dir")
             .arg(data_dir)
             .args(args)
             .env("RUST_LOG", "info,teardown_stack=debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -914,4 +920,73 @@ fn a_second_instance_on_the_same_data_directory_is_refused() {
     position(&next.log(), "nothing left behind to recover");
     next.signal("TERM");
     assert_eq!(next.wait().0.code(), Some(0));
+}
+
+#[cfg(feature = "systemd")]
+#[test]
+fn systemd_is_told_ready_then_stopping_what_runs_and_the_grace_left() {
+    use std::os::unix::net::UnixDatagram;
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let manager = tempfile::tempdir().unwrap();
+    let notify = manager.path().join("notify");
+    // Bound as systemd binds NOTIFY_SOCKET for a `Type=notify` unit, and
+    // read as it reads: each datagram as it comes, until the last.
+    let socket = UnixDatagram::bind(&notify).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    let manager = thread::spawn(move || {
+        let mut datagrams = Vec::new();
+        let mut buffer = [0_u8; 4096];
+        while let Ok(len) = socket.recv(&mut buffer) {
+            let datagram = String::from_utf8(buffer[..len].to_vec()).unwrap();
+            let last = datagram.starts_with("STATUS=stopped: ");
+            datagrams.push(datagram);
+            if last {
+                break;
+            }
+        }
+        datagrams
+    });
+    let mut service =
+        Service::start_with_env(data_dir.path(), &[], &[("NOTIFY_SOCKET", notify.as_path())]);
+    let status = service.exited();
+    assert_eq!(status.code(), Some(0), "{:?}", service.log());
+    let datagrams = manager.join().unwrap();
+    assert_eq!(datagrams.first().map(String::as_str), Some("READY=1\n"));
+    assert_eq!(
+        datagrams.get(1).map(String::as_str),
+        Some("STOPPING=1\nSTATUS=stopping (0/9)\n"),
+        "{datagrams:#?}"
+    );
+    for name in ["background", "server", "sandboxes", "client-0", "store"] {
+        assert!(
+            datagrams
+                .iter()
+                .any(|d| d.starts_with("STATUS=stopping: ") && d.contains(&format!("\"{name}\""))),
+            "no status naming {name}: {datagrams:#?}"
+        );
+    }
+    // Each end extends the stop timeout to what is left of the 25 s grace.
+    let extensions: Vec<u64> = datagrams
+        .iter()
+        .filter_map(|d| {
+            d.lines()
+                .find_map(|l| l.strip_prefix("EXTEND_TIMEOUT_USEC="))
+        })
+        .map(|usec| usec.parse().unwrap())
+        .collect();
+    assert!(extensions.len() >= 6, "{datagrams:#?}");
+    assert!(
+        extensions.iter().all(|&usec| usec <= 25_000_000),
+        "{extensions:?}"
+    );
+    assert!(
+        extensions.windows(2).all(|w| w[1] <= w[0]),
+        "{extensions:?}"
+    );
+    let last = datagrams.last().unwrap();
+    assert!(
+        last.starts_with("STATUS=stopped: ") && last.contains("all completed"),
+        "{last}"
+    );
 }

@@ -60,6 +60,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const DEMO_LOAD: Duration = Duration::from_secs(2);
 const DEMO_WORKERS: usize = 4;
 
+/// What tells systemd, when the service runs under it.
+#[cfg(all(feature = "systemd", unix))]
+static SYSTEMD: teardown_stack::Systemd = teardown_stack::Systemd::new();
+
 fn main() -> ExitCode {
     // The stack's own progress ("running teardown callback ...") is at debug.
     let filter = "info,teardown_stack=debug";
@@ -92,6 +96,11 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
     // The build registers each part's release as it comes up; if a part
     // fails, what was built is released, last first, within the grace period.
     let mut teardown = ServiceTeardown::with_timer(clock::Clock::new());
+    // Under systemd (`Type=notify`, with the `systemd` feature): the
+    // teardown says it is stopping, what it waits on, and extends the stop
+    // timeout as it makes progress. Without NOTIFY_SOCKET nothing is sent.
+    #[cfg(all(feature = "systemd", unix))]
+    teardown.observe(&SYSTEMD);
     let built = teardown
         .build_within(config.grace, async |t| {
             build::build(&ex, &config, upstream.addr(), t).await
@@ -105,6 +114,8 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    #[cfg(all(feature = "systemd", unix))]
+    SYSTEMD.ready();
 
     let load = (!config.until_signal).then(|| load::Load::start(&ex, service.addr, DEMO_WORKERS));
     let demo_over = async {
