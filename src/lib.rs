@@ -225,6 +225,8 @@ mod lifecycle;
 
 #[cfg(all(feature = "systemd", unix))]
 pub use lifecycle::Systemd;
+#[cfg(feature = "tracing")]
+pub use lifecycle::Tracing;
 pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]
 pub use lifecycle::{Signal, Signals};

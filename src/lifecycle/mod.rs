@@ -13,6 +13,8 @@ pub(crate) mod shutdown;
 pub(crate) mod signal;
 #[cfg(all(feature = "systemd", unix))]
 pub(crate) mod systemd;
+#[cfg(feature = "tracing")]
+pub(crate) mod traces;
 pub(crate) mod unwind;
 
 pub use nest::NestedFailure;
@@ -22,3 +24,5 @@ pub use shutdown::Shutdown;
 pub use signal::{Signal, Signals};
 #[cfg(all(feature = "systemd", unix))]
 pub use systemd::Systemd;
+#[cfg(feature = "tracing")]
+pub use traces::Tracing;

@@ -119,3 +119,22 @@ pub trait Observer: Sync {
     /// One event of a run.
     fn event(&self, event: Event<'_>);
 }
+
+/// Both observers, in order: one stack told to two sinks (say systemd and
+/// `tracing`); nest pairs for more.
+#[cfg(feature = "observer")]
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn event(&self, event: Event<'_>) {
+        self.0.event(event);
+        self.1.event(event);
+    }
+}
+
+/// An observer behind a reference tells what it is given, so that a pair
+/// can hold statics: `(&SYSTEMD, &TRACING)`.
+#[cfg(feature = "observer")]
+impl<O: Observer + ?Sized> Observer for &O {
+    fn event(&self, event: Event<'_>) {
+        (**self).event(event);
+    }
+}
