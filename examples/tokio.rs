@@ -2,10 +2,12 @@
 //! sockets, built with rollback, torn down on the first SIGINT or SIGTERM
 //! within a grace period on `TokioTimer`, a second signal ending the wait.
 //! The application's own cleanups join the framework's as one nested step.
+//! The teardown shows in `tracing`: a span for the run and one per cleanup,
+//! printed here by `tracing-subscriber`'s formatter as each closes.
 //!
 //! ```text
-//! cargo run --example tokio --features tokio,signal                    # a few requests, then shutdown
-//! cargo run --example tokio --features tokio,signal -- --until-signal  # serve until SIGINT/SIGTERM
+//! cargo run --example tokio --features tokio,signal,tracing                    # a few requests, then shutdown
+//! cargo run --example tokio --features tokio,signal,tracing -- --until-signal  # serve until SIGINT/SIGTERM
 //! ```
 //!
 //! Exit codes: 0 a clean teardown, 1 a cleanup failed, 2 the build failed,
@@ -21,7 +23,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use teardown_stack::{Shutdown, Signals, Teardown, TokioTimer};
+use teardown_stack::{Shutdown, Signals, Teardown, TokioTimer, Tracing};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -30,10 +32,20 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const GRACE: Duration = Duration::from_secs(25);
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The teardown's spans and events, for whatever subscriber is installed.
+static TRACING: Tracing = Tracing::new();
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // Each span printed as it closes, with its fields and time: the run's,
+    // and one per cleanup inside it.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
     let mut signals = Signals::new().expect("signal handlers");
     let mut teardown = Teardown::<8, _>::with_timer(TokioTimer::new());
+    teardown.observe(&TRACING);
     let addr = match teardown.build_within(GRACE, async |t| build(t).await).await {
         Ok(addr) => addr,
         Err(released) => {
@@ -55,7 +67,7 @@ async fn main() -> ExitCode {
 
     match teardown.shutdown_within(GRACE, signals.recv()).await {
         Shutdown::Finished(report) => {
-            println!("{report}");
+            println!("{report:#}");
             ExitCode::from(&report)
         }
         interrupted @ Shutdown::Interrupted { .. } => {
