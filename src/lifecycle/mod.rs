@@ -13,6 +13,8 @@ pub(crate) mod shutdown;
 pub(crate) mod signal;
 #[cfg(all(feature = "systemd", unix))]
 pub(crate) mod systemd;
+#[cfg(feature = "trace-file")]
+pub(crate) mod trace_file;
 #[cfg(feature = "tracing")]
 pub(crate) mod traces;
 pub(crate) mod unwind;
