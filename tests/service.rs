@@ -990,3 +990,103 @@ fn systemd_is_told_ready_then_stopping_what_runs_and_the_grace_left() {
         "{last}"
     );
 }
+
+/// The trace file's events: (name, tid, outcome).
+#[cfg(feature = "trace-file")]
+fn trace_events(path: &Path) -> Vec<(String, u64, String)> {
+    let trace: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["tid"].as_u64().unwrap(),
+                e["args"]["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(feature = "trace-file")]
+#[test]
+fn the_teardown_is_written_as_a_trace_with_a_thread_per_client_closed_at_once() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let trace = data_dir.path().join("teardown.json");
+    let mut service = Service::start(data_dir.path(), &["--trace-file", trace.to_str().unwrap()]);
+    let status = service.exited();
+    assert_eq!(status.code(), Some(0), "{:?}", service.log());
+
+    let events = trace_events(&trace);
+    // The run, then each cleanup in run order (the clients in the order
+    // they finished).
+    let names: Vec<&str> = events.iter().map(|(name, ..)| name.as_str()).collect();
+    let lone: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| !name.starts_with("client-"))
+        .collect();
+    assert_eq!(
+        lone,
+        [
+            "teardown",
+            "background",
+            "server",
+            "sandboxes",
+            "store",
+            "temp-files"
+        ]
+    );
+    let mut clients: Vec<&str> = names[4..8].to_vec();
+    clients.sort_unstable();
+    assert_eq!(clients, ["client-0", "client-1", "client-2", "client-3"]);
+    assert!(
+        events.iter().all(|(_, _, outcome)| outcome == "completed"),
+        "{events:?}"
+    );
+    // The four clients close as one stage: overlapping, so on four threads.
+    let mut client_threads: Vec<u64> = events
+        .iter()
+        .filter(|(name, ..)| name.starts_with("client-"))
+        .map(|(_, tid, _)| *tid)
+        .collect();
+    client_threads.sort_unstable();
+    client_threads.dedup();
+    assert_eq!(client_threads.len(), 4, "{events:?}");
+}
+
+#[cfg(feature = "trace-file")]
+#[test]
+fn a_second_signal_still_writes_the_trace_with_what_did_not_finish() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let trace = data_dir.path().join("teardown.json");
+    let service = Service::start(
+        data_dir.path(),
+        &[
+            "--until-signal",
+            "--hang-cleanup",
+            "sandboxes",
+            "--trace-file",
+            trace.to_str().unwrap(),
+        ],
+    );
+    service.addr();
+    service.signal("TERM");
+    service.wait_for("sandboxes: hanging (injected)");
+    service.signal("TERM");
+    let (status, _, log) = service.wait();
+    assert_eq!(status.code(), Some(3), "{log:?}");
+
+    let events = trace_events(&trace);
+    assert_eq!(events[0], ("teardown".into(), 0, "interrupted".into()));
+    let outcome = |name: &str| {
+        events
+            .iter()
+            .find(|(n, ..)| n == name)
+            .map(|(_, _, outcome)| outcome.clone())
+    };
+    assert_eq!(outcome("server").as_deref(), Some("completed"));
+    assert_eq!(outcome("sandboxes").as_deref(), Some("unfinished"));
+    assert_eq!(outcome("store").as_deref(), Some("unfinished"));
+}

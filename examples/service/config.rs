@@ -23,6 +23,9 @@ pub struct Config {
     pub cleanup_timeout: Duration,
     /// How long the stand-in upstream takes to answer.
     pub upstream_latency: Duration,
+    /// Where to write the teardown's timeline as a Chrome trace (with the
+    /// crate's `trace-file` feature): Perfetto and chrome://tracing open it.
+    pub trace_file: Option<PathBuf>,
     /// Faults injected for the tests.
     pub faults: Faults,
 }
@@ -41,6 +44,7 @@ pub struct Faults {
 const USAGE: &str = "\
 usage: service [--until-signal] [--port N] [--data-dir DIR]
                [--grace-ms MS] [--cleanup-timeout-ms MS] [--upstream-latency-ms MS]
+               [--trace-file PATH]
                [--fail-cleanup NAME] [--hang-cleanup NAME] [--fail-build-at K]";
 
 impl Config {
@@ -55,6 +59,7 @@ impl Config {
             grace: Duration::from_secs(25),
             cleanup_timeout: Duration::from_secs(10),
             upstream_latency: Duration::from_millis(20),
+            trace_file: None,
             faults: Faults::default(),
         };
         let mut args = std::env::args().skip(1);
@@ -67,6 +72,14 @@ impl Config {
                 "--grace-ms" => config.grace = ms(value(&mut args, &flag)?),
                 "--cleanup-timeout-ms" => config.cleanup_timeout = ms(value(&mut args, &flag)?),
                 "--upstream-latency-ms" => config.upstream_latency = ms(value(&mut args, &flag)?),
+                "--trace-file" if cfg!(feature = "trace-file") => {
+                    config.trace_file = Some(value(&mut args, &flag)?);
+                }
+                "--trace-file" => {
+                    return Err("--trace-file needs the crate's trace-file feature \
+                                (cargo run --example service --features trace-file)"
+                        .to_owned());
+                }
                 "--fail-cleanup" => config.faults.fail_cleanup = Some(value(&mut args, &flag)?),
                 "--hang-cleanup" => config.faults.hang_cleanup = Some(value(&mut args, &flag)?),
                 "--fail-build-at" => config.faults.fail_build_at = Some(value(&mut args, &flag)?),

@@ -147,11 +147,19 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
             );
             // The timeline: what finished, and what was still running.
             println!("{timeline:#}");
+            #[cfg(feature = "trace-file")]
+            if let Some(path) = &config.trace_file {
+                write_trace(path, |file| timeline.write_trace(file));
+            }
             return ExitCode::from(3);
         }
     };
     // The timeline: every cleanup in run order, with its start and time.
     println!("{report:#}");
+    #[cfg(feature = "trace-file")]
+    if let Some(path) = &config.trace_file {
+        write_trace(path, |file| report.write_trace(file));
+    }
     let mut code = ExitCode::from(&report);
     if let Some(load) = load {
         let acked = load.finish().await;
@@ -179,4 +187,22 @@ async fn setup(
     let lock = data_dir::open(&config.data_dir)?;
     let upstream = upstream::start(ex, config.upstream_latency).await?;
     Ok((signals, lock, upstream))
+}
+
+/// Writes the teardown's trace to `path` with `write`, logging the outcome.
+#[cfg(feature = "trace-file")]
+fn write_trace(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) {
+    use std::io::Write as _;
+    let written = std::fs::File::create(path).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    match written {
+        Ok(()) => log::info!("teardown trace written to {}", path.display()),
+        Err(error) => log::error!("could not write the trace to {}: {error}", path.display()),
+    }
 }
