@@ -114,6 +114,32 @@ fn a_runs_timeline_is_complete_events_with_a_thread_per_overlapping_member() {
     let trace: Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(trace["traceEvents"][2]["args"]["message"], json!("refused"));
     assert_eq!(trace["traceEvents"][2]["args"]["concurrent"], json!(true));
+
+    // Read against the report: every record is there by name, at its
+    // start and for its time, to the microsecond.
+    let traced = events(&json);
+    assert_eq!(
+        traced.len(),
+        report.len() + 1,
+        "the run's event, and one per record"
+    );
+    for (record, event) in report.iter().zip(&traced[1..]) {
+        assert_eq!(event.0, record.name().to_string());
+        match (record.started(), record.elapsed()) {
+            (Some(started), Some(elapsed)) => {
+                assert_eq!(event.2 as u128, started.as_micros());
+                assert_eq!(event.3.map(u128::from), Some(elapsed.as_micros()));
+            }
+            _ => assert_eq!(event.1, "i"),
+        }
+    }
+    // The stage's members overlap in time and so lie on distinct threads.
+    let members: Vec<_> = traced
+        .iter()
+        .filter(|e| ["a", "b"].contains(&e.0.as_str()))
+        .collect();
+    assert!(members[0].2 < members[1].2 + members[1].3.unwrap());
+    assert_ne!(members[0].4, members[1].4);
 }
 
 #[test]
