@@ -155,18 +155,6 @@ fn a_destructor_that_panics_is_told_as_the_callbacks_end_once() {
 }
 
 #[cfg(feature = "test-util")]
-fn sleeper(
-    clock: &teardown_stack::VirtualClock,
-    ms: u64,
-) -> impl Future<Output = ()> + Send + use<> {
-    let clock = clock.clone();
-    async move {
-        use teardown_stack::Timer;
-        clock.sleep(Duration::from_millis(ms)).await
-    }
-}
-
-#[cfg(feature = "test-util")]
 #[test]
 fn a_timed_run_tells_stages_timeouts_skips_and_the_time_left() {
     use teardown_stack::VirtualClock;
@@ -177,9 +165,11 @@ fn a_timed_run_tells_stages_timeouts_skips_and_the_time_left() {
     teardown.observe(&lines);
     teardown.push("store", async {}).unwrap();
     let mut stage = teardown.stage();
-    stage.push("a", sleeper(&clock, 3000)).unwrap();
+    stage.push("a", common::sleeper(&clock, 3000)).unwrap();
     stage.push("b", pending::<()>()).unwrap().timeout(1000 * MS);
-    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    teardown
+        .push("server", common::sleeper(&clock, 500))
+        .unwrap();
     clock.advance(7000 * MS);
 
     clock.block_on(teardown.run().within(2500 * MS));
@@ -213,7 +203,9 @@ fn a_resumed_run_counts_only_what_is_left() {
     let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
     teardown.observe(&lines);
     teardown.push("store", async {}).unwrap();
-    teardown.push("flush", sleeper(&clock, 300)).unwrap();
+    teardown
+        .push("flush", common::sleeper(&clock, 300))
+        .unwrap();
     teardown.push("server", async {}).unwrap();
     {
         let mut run = teardown.run();

@@ -5,20 +5,17 @@
 // Miri runs no child process.
 #![cfg(all(feature = "systemd", feature = "test-util", unix, not(miri)))]
 
+mod common;
+
 use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use teardown_stack::{Systemd, Teardown, Timer, VirtualClock};
+use teardown_stack::{Systemd, Teardown, VirtualClock};
 
 /// Set in the child: which teardown to run.
 const CHILD: &str = "TEARDOWN_STACK_SYSTEMD_CHILD";
 const MS: Duration = Duration::from_millis(1);
-
-fn sleeper(clock: &VirtualClock, ms: u64) -> impl Future<Output = ()> + Send + use<> {
-    let clock = clock.clone();
-    async move { clock.sleep(Duration::from_millis(ms)).await }
-}
 
 /// The child's teardown: a service's four cleanups, two in a stage, run
 /// within 25 s, told to systemd; "ready" first, as a service says once up.
@@ -27,11 +24,19 @@ fn child_teardown() {
     let clock = VirtualClock::new();
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     teardown.observe(&SYSTEMD);
-    teardown.push("store", sleeper(&clock, 1000)).unwrap();
+    teardown
+        .push("store", common::sleeper(&clock, 1000))
+        .unwrap();
     let mut stage = teardown.stage();
-    stage.push("client-0", sleeper(&clock, 2000)).unwrap();
-    stage.push("client-1", sleeper(&clock, 3000)).unwrap();
-    teardown.push("sandboxes", sleeper(&clock, 4000)).unwrap();
+    stage
+        .push("client-0", common::sleeper(&clock, 2000))
+        .unwrap();
+    stage
+        .push("client-1", common::sleeper(&clock, 3000))
+        .unwrap();
+    teardown
+        .push("sandboxes", common::sleeper(&clock, 4000))
+        .unwrap();
     SYSTEMD.ready();
     let report = clock.block_on(teardown.run().within(25_000 * MS));
     assert!(report.is_clean(), "{report}");
@@ -114,7 +119,7 @@ fn child_teardown_of_many() {
     let mut teardown = Teardown::<MANY, _>::with_timer(clock.clone());
     teardown.observe(&SYSTEMD);
     for _ in 0..MANY {
-        teardown.push(None, sleeper(&clock, 10)).unwrap();
+        teardown.push(None, common::sleeper(&clock, 10)).unwrap();
     }
     let report = clock.block_on(teardown.run().within(25_000 * MS));
     assert!(report.is_clean(), "{report}");

@@ -13,20 +13,19 @@ use teardown_stack::{Outcome, Teardown, Timer, VirtualClock};
 
 const MS: Duration = Duration::from_millis(1);
 
-fn sleeper(clock: &VirtualClock, ms: u64) -> impl Future<Output = ()> + Send + use<> {
-    let clock = clock.clone();
-    async move { clock.sleep(Duration::from_millis(ms)).await }
-}
-
 #[test]
 fn the_alternate_form_prints_every_record_with_its_start_and_time() {
     let clock = VirtualClock::new();
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
-    teardown.push("store", sleeper(&clock, 1000)).unwrap();
+    teardown
+        .push("store", common::sleeper(&clock, 1000))
+        .unwrap();
     let mut stage = teardown.stage();
-    stage.push("a", sleeper(&clock, 3000)).unwrap();
+    stage.push("a", common::sleeper(&clock, 3000)).unwrap();
     stage.push("b", pending::<()>()).unwrap().timeout(2000 * MS);
-    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    teardown
+        .push("server", common::sleeper(&clock, 500))
+        .unwrap();
     // Clock at 7 s when the run begins: starts count from the run's.
     clock.advance(7000 * MS);
 
@@ -90,7 +89,9 @@ fn a_skipped_callback_is_shown_unstarted() {
 fn a_resumed_callback_counts_from_the_run_that_resumed_it() {
     let clock = VirtualClock::new();
     let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
-    teardown.push("flush", sleeper(&clock, 3000)).unwrap();
+    teardown
+        .push("flush", common::sleeper(&clock, 3000))
+        .unwrap();
     {
         let mut run = teardown.run();
         assert!(common::poll_once(&mut run).is_pending());
@@ -114,12 +115,12 @@ fn a_nested_stack_keeps_its_timeline_in_its_failure() {
     let mut local = teardown_stack::LocalTeardown::<4, _>::with_timer(clock.clone());
     let f = failure.clone();
     let mut app = Teardown::<4, _>::with_timer(clock.clone());
-    app.push("cache", sleeper(&clock, 200)).unwrap();
+    app.push("cache", common::sleeper(&clock, 200)).unwrap();
     let mut stage = app.stage();
     stage
         .push("hooks", async { Err::<(), _>("refused") })
         .unwrap();
-    stage.push("queue", sleeper(&clock, 100)).unwrap();
+    stage.push("queue", common::sleeper(&clock, 100)).unwrap();
     local
         .push("app", async move {
             let ended = app.into_cleanup().await;
@@ -160,10 +161,14 @@ fn an_interrupted_shutdown_has_the_timeline_of_what_finished_and_what_did_not() 
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     teardown.push("store", async {}).unwrap();
     let mut stage = teardown.stage();
-    stage.push("client-0", sleeper(&clock, 400)).unwrap();
+    stage
+        .push("client-0", common::sleeper(&clock, 400))
+        .unwrap();
     stage.push("client-1", pending::<()>()).unwrap();
     teardown.push("sandboxes", pending::<()>()).unwrap();
-    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    teardown
+        .push("server", common::sleeper(&clock, 500))
+        .unwrap();
     clock.advance(60_000 * MS);
     // The second signal comes 3 s into the run: "sandboxes" hangs.
     let second_signal = clock.sleep(3000 * MS);
@@ -242,7 +247,9 @@ fn an_interrupt_inside_a_stage_shows_its_members_running_and_finished() {
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     teardown.push("store", async {}).unwrap();
     let mut stage = teardown.stage();
-    stage.push("client-0", sleeper(&clock, 400)).unwrap();
+    stage
+        .push("client-0", common::sleeper(&clock, 400))
+        .unwrap();
     stage.push("client-1", pending::<()>()).unwrap();
 
     let second_signal = clock.sleep(1000 * MS);

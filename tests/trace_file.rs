@@ -2,6 +2,8 @@
 //! back with serde_json. Time is virtual, so every microsecond is exact.
 #![cfg(all(feature = "trace-file", feature = "test-util"))]
 
+mod common;
+
 use std::future::pending;
 use std::time::Duration;
 
@@ -9,11 +11,6 @@ use serde_json::{Value, json};
 use teardown_stack::{Shutdown, Teardown, Timer, VirtualClock};
 
 const MS: Duration = Duration::from_millis(1);
-
-fn sleeper(clock: &VirtualClock, ms: u64) -> impl Future<Output = ()> + Send + use<> {
-    let clock = clock.clone();
-    async move { clock.sleep(Duration::from_millis(ms)).await }
-}
 
 /// (name, ph, ts, dur, tid, outcome) of each event.
 fn events(json: &[u8]) -> Vec<(String, String, u64, Option<u64>, u64, String)> {
@@ -42,12 +39,16 @@ fn a_runs_timeline_is_complete_events_with_a_thread_per_overlapping_member() {
     let clock = VirtualClock::new();
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     teardown.push("store", async {}).unwrap();
-    teardown.push("flush", sleeper(&clock, 1000)).unwrap();
+    teardown
+        .push("flush", common::sleeper(&clock, 1000))
+        .unwrap();
     let mut stage = teardown.stage();
-    stage.push("a", sleeper(&clock, 3000)).unwrap();
+    stage.push("a", common::sleeper(&clock, 3000)).unwrap();
     stage.push("b", pending::<()>()).unwrap().timeout(2000 * MS);
     stage.push("c", async { Err::<(), _>("refused") }).unwrap();
-    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    teardown
+        .push("server", common::sleeper(&clock, 500))
+        .unwrap();
     clock.advance(7000 * MS);
 
     let report = clock.block_on(teardown.run().within(4000 * MS));
@@ -148,7 +149,9 @@ fn an_interrupted_runs_trace_has_what_did_not_finish_marked_unfinished() {
     let mut teardown = Teardown::<8, _>::with_timer(clock.clone());
     teardown.push("store", async {}).unwrap();
     teardown.push("sandboxes", pending::<()>()).unwrap();
-    teardown.push("server", sleeper(&clock, 500)).unwrap();
+    teardown
+        .push("server", common::sleeper(&clock, 500))
+        .unwrap();
     let second_signal = clock.sleep(3000 * MS);
 
     let shutdown = clock.block_on(teardown.shutdown_within(25_000 * MS, second_signal));

@@ -8,6 +8,7 @@
 //! callback, or one an interrupt left unstarted, is an instant event at
 //! the run's end. The JSON is written by `serde_json`.
 
+use core::time::Duration;
 use std::io;
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -93,6 +94,15 @@ impl Lanes {
         });
     }
 
+    /// A complete event for a callback that ran from `times` (its start
+    /// and time), or an instant at the run's `end` for one that never ran.
+    fn place(&mut self, name: String, times: Option<(Duration, Duration)>, end: u128, args: Args) {
+        match times {
+            Some((started, ran)) => self.span(name, started.as_micros(), ran.as_micros(), args),
+            None => self.instant(name, end, args),
+        }
+    }
+
     /// An instant event at `ts`, on the first thread.
     fn instant(&mut self, name: String, ts: u128, args: Args) {
         self.events.push(TraceEvent {
@@ -161,13 +171,8 @@ fn events<'r>(
             message,
             concurrent: record.is_concurrent(),
         };
-        let name = record.name().to_string();
-        match (record.started(), record.elapsed()) {
-            (Some(started), Some(elapsed)) => {
-                lanes.span(name, started.as_micros(), elapsed.as_micros(), args);
-            }
-            _ => lanes.instant(name, end, args),
-        }
+        let times = record.started().zip(record.elapsed());
+        lanes.place(record.name().to_string(), times, end, args);
     }
     for unfinished in unfinished {
         let args = Args {
@@ -175,13 +180,8 @@ fn events<'r>(
             message: None,
             concurrent: unfinished.is_concurrent(),
         };
-        let name = unfinished.name().to_string();
-        match (unfinished.started(), unfinished.running()) {
-            (Some(started), Some(running)) => {
-                lanes.span(name, started.as_micros(), running.as_micros(), args);
-            }
-            _ => lanes.instant(name, end, args),
-        }
+        let times = unfinished.started().zip(unfinished.running());
+        lanes.place(unfinished.name().to_string(), times, end, args);
     }
     lanes.events
 }

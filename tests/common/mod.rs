@@ -205,3 +205,14 @@ impl Drop for DropToken {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Sleeps `ms` on `clock`: a cleanup that takes that long in virtual time.
+#[cfg(feature = "test-util")]
+pub fn sleeper(
+    clock: &teardown_stack::VirtualClock,
+    ms: u64,
+) -> impl Future<Output = ()> + Send + use<> {
+    use teardown_stack::Timer;
+    let clock = clock.clone();
+    async move { clock.sleep(std::time::Duration::from_millis(ms)).await }
+}
