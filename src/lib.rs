@@ -227,9 +227,11 @@ mod lifecycle;
 pub use lifecycle::Systemd;
 #[cfg(feature = "tracing")]
 pub use lifecycle::Tracing;
-pub use lifecycle::{NestedFailure, Released, Shutdown};
 #[cfg(feature = "signal")]
-pub use lifecycle::{Signal, Signals};
+pub use lifecycle::{Caught, Signal, Signals};
+pub use lifecycle::{
+    Each, Interrupts, IntoInterrupts, NestedFailure, Once, Released, Shutdown, each,
+};
 #[cfg(feature = "observer")]
 pub use report::{Event, Observer};
 pub use report::{
@@ -240,14 +242,16 @@ pub use stack::{
     LocalInlineTeardown, LocalRun, LocalStage, LocalTeardown, Refused, Registered, Run, Stage,
     Teardown,
 };
-pub use storage::{Accepts, Cleanup, CleanupOutput, INLINE_ALIGN, InlineSlots, NoInline, Storage};
+pub use storage::{
+    Accepts, Cleanup, CleanupOutput, INLINE_ALIGN, InlineSlots, NoInline, Storage, WithBudget,
+};
 #[cfg(feature = "async-io")]
 pub use timer::AsyncIoTimer;
 #[cfg(feature = "embassy-time")]
 pub use timer::EmbassyTimer;
 #[cfg(feature = "tokio")]
 pub use timer::TokioTimer;
-pub use timer::{Clock, NoTimer, Timer};
+pub use timer::{Budget, Clock, NoTimer, Soft, Timer};
 #[cfg(feature = "test-util")]
 pub use timer::{VirtualClock, VirtualSleep};
 

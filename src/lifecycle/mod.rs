@@ -4,6 +4,7 @@
 
 #[cfg(feature = "std")]
 pub(crate) mod exit;
+pub(crate) mod interrupts;
 pub(crate) mod nest;
 pub(crate) mod released;
 pub(crate) mod rollback;
@@ -19,11 +20,12 @@ pub(crate) mod trace_file;
 pub(crate) mod traces;
 pub(crate) mod unwind;
 
+pub use interrupts::{Each, Interrupts, IntoInterrupts, Once, each};
 pub use nest::NestedFailure;
 pub use released::Released;
 pub use shutdown::Shutdown;
 #[cfg(feature = "signal")]
-pub use signal::{Signal, Signals};
+pub use signal::{Caught, Signal, Signals};
 #[cfg(all(feature = "systemd", unix))]
 pub use systemd::Systemd;
 #[cfg(feature = "tracing")]

@@ -2,7 +2,12 @@
 
 use core::fmt;
 use core::future::Future;
+use core::pin::Pin;
+use core::task::Poll;
 use core::time::Duration;
+
+use crate::lifecycle::interrupts::{Interrupts, IntoInterrupts};
+use crate::storage::inline::Storage;
 
 use crate::report::unfinished::Interruption;
 use crate::report::view::Source;
@@ -103,8 +108,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// }
     /// # });
     /// ```
-    pub async fn shutdown(&mut self, interrupt: impl Future) -> Shutdown<'_, N> {
-        interruptible(self, interrupt, |stack| stack.run()).await
+    pub async fn shutdown(&mut self, interrupt: impl IntoInterrupts) -> Shutdown<'_, N> {
+        self.run().or_interrupt(interrupt).await
     }
 }
 
@@ -133,30 +138,84 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     pub async fn shutdown_within(
         &mut self,
         grace: Duration,
-        interrupt: impl Future,
+        interrupt: impl IntoInterrupts,
     ) -> Shutdown<'_, N> {
-        interruptible(self, interrupt, move |stack| stack.run().within(grace)).await
+        self.run().within(grace).or_interrupt(interrupt).await
     }
 }
 
-/// Races the run made by `run` against `interrupt`.
-async fn interruptible<'s, 'a, const N: usize, R, C>(
-    stack: &'s mut Teardown<'a, N, R, C>,
-    interrupt: impl Future,
-    run: impl for<'x> FnOnce(&'x mut Teardown<'a, N, R, C>) -> Run<'x, 'a, N, R, C>,
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    /// Runs unless interrupted: [`Teardown::shutdown`] for a run set up
+    /// by hand (a deadline, a soft margin, how often it says what it
+    /// waits on).
+    ///
+    /// The first interrupt escalates the run when a
+    /// [critical](crate::Registered::critical) callback is pending: the
+    /// others are dropped, each reported as dropped by escalation, and the
+    /// critical ones go on, each within its budget. The next interrupt (or
+    /// the first, with nothing critical pending) gives the run up: the
+    /// callbacks not finished are named, and stay registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use core::time::Duration;
+    /// use teardown_stack::{Shutdown, Teardown, VirtualClock};
+    ///
+    /// let clock = VirtualClock::new();
+    /// let mut teardown = Teardown::<4, _>::with_timer(clock.clone());
+    /// teardown.push("store", async {}).unwrap();
+    /// let run = teardown.run().within(Duration::from_secs(25)).soft_margin(Duration::from_secs(3));
+    /// let never = core::future::pending::<()>();
+    /// assert!(clock.block_on(run.or_interrupt(never)).is_clean());
+    /// # }
+    /// ```
+    pub async fn or_interrupt(self, interrupts: impl IntoInterrupts) -> Shutdown<'s, N> {
+        let mut run = self;
+        let interrupts = interrupts.into_interrupts();
+        let mut interrupts = core::pin::pin!(interrupts);
+        // Whether an interrupt escalated the run, and whether no more will come.
+        let (mut escalated, mut quiet) = (false, false);
+        let finished = core::future::poll_fn(|cx| {
+            loop {
+                if let Poll::Ready(report) = Pin::new(&mut run).poll(cx) {
+                    return Poll::Ready(Some(report));
+                }
+                if quiet {
+                    return Poll::Pending;
+                }
+                match interrupts.as_mut().poll_interrupt(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(false) => quiet = true,
+                    Poll::Ready(true) if !escalated && run.escalate() => escalated = true,
+                    Poll::Ready(true) => return Poll::Ready(None),
+                }
+            }
+        })
+        .await;
+        if let Some(report) = finished {
+            return Shutdown::Finished(report);
+        }
+        let Some(stack) = run.into_stack() else {
+            unreachable!("a run that has not completed holds its stack");
+        };
+        interrupted(stack)
+    }
+}
+
+/// What a run given up by an interrupt leaves: the names of the callbacks
+/// not finished, and the timeline until then.
+fn interrupted<'s, 'a, const N: usize, R, C, S>(
+    stack: &'s mut Teardown<'a, N, R, C, S>,
 ) -> Shutdown<'s, N>
 where
     R: Clock,
     C: ?Sized + Cleanup + 'a,
+    S: Storage,
 {
-    let finished = futures_lite::future::or(async { Some(run(&mut *stack).await.len()) }, async {
-        interrupt.await;
-        None
-    })
-    .await;
-    if finished.is_some() {
-        return Shutdown::Finished(stack.report());
-    }
     // The run's time is its time until the interrupt.
     let began = R::budget_of(stack.cells.began);
     let elapsed = stack

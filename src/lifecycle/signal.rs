@@ -114,3 +114,60 @@ impl Signals {
         }
     }
 }
+
+/// `&mut signals` as a shutdown's interrupts: each signal is one, so that
+/// the second escalates and the third gives up (see
+/// [`Run::or_interrupt`](crate::Run::or_interrupt)).
+///
+/// ```no_run
+/// # async fn f(teardown: &mut teardown_stack::Teardown<'static, 8>) -> std::io::Result<()> {
+/// use teardown_stack::Signals;
+///
+/// let mut signals = Signals::new()?;
+/// signals.recv().await?; // the first: shut down
+/// let shutdown = teardown.shutdown(&mut signals).await;
+/// # let _ = shutdown;
+/// # Ok(())
+/// # }
+/// ```
+impl<'s> crate::IntoInterrupts for &'s mut Signals {
+    type Interrupts = Caught<'s>;
+
+    fn into_interrupts(self) -> Caught<'s> {
+        Caught { signals: self }
+    }
+}
+
+/// The interrupts of [`Signals`]: each SIGINT or SIGTERM caught.
+#[derive(Debug)]
+pub struct Caught<'s> {
+    signals: &'s mut Signals,
+}
+
+impl crate::Interrupts for Caught<'_> {
+    fn poll_interrupt(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<bool> {
+        use core::task::Poll;
+        loop {
+            let inner = &mut self.signals.inner;
+            let received = match futures_lite::ready!(inner.poll_next(cx)) {
+                Some(Ok(received)) => received,
+                // The pipe failed or the stream ended: no more will come.
+                Some(Err(error)) => {
+                    warn!("reading the signals failed: {}", error);
+                    return Poll::Ready(false);
+                }
+                None => return Poll::Ready(false),
+            };
+            let signal = match received {
+                async_signal::Signal::Int => Signal::Interrupt,
+                async_signal::Signal::Term => Signal::Terminate,
+                _ => continue,
+            };
+            warn!("{} received", signal);
+            return Poll::Ready(true);
+        }
+    }
+}

@@ -42,6 +42,17 @@ struct Args {
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
     concurrent: bool,
+    /// Registered critical.
+    #[serde(skip_serializing_if = "is_false")]
+    critical: bool,
+    /// Finished after its soft deadline.
+    #[serde(skip_serializing_if = "is_false")]
+    after_soft: bool,
+}
+
+/// Leaves a flag out of the file unless it is set.
+fn is_false(flag: &bool) -> bool {
+    !flag
 }
 
 /// The document: `{"traceEvents": [...]}`.
@@ -121,6 +132,9 @@ impl Lanes {
 
 /// The outcome's word, and its text if it has one.
 fn outcome(record: &Record<'_>) -> (&'static str, Option<String>) {
+    if record.is_escalated() {
+        return ("dropped by escalation", Some(record.to_string()));
+    }
     match record.outcome() {
         Outcome::Completed => ("completed", None),
         Outcome::Failed(message) => ("failed", Some(message.to_string())),
@@ -162,6 +176,8 @@ fn events<'r>(
             },
             message: Some(summary),
             concurrent: false,
+            critical: false,
+            after_soft: false,
         },
     });
     for record in report {
@@ -170,6 +186,8 @@ fn events<'r>(
             outcome: word,
             message,
             concurrent: record.is_concurrent(),
+            critical: record.is_critical(),
+            after_soft: record.after_soft(),
         };
         let times = record.started().zip(record.elapsed());
         lanes.place(record.name().to_string(), times, end, args);
@@ -179,6 +197,8 @@ fn events<'r>(
             outcome: "unfinished",
             message: None,
             concurrent: unfinished.is_concurrent(),
+            critical: false,
+            after_soft: false,
         };
         let times = unfinished.started().zip(unfinished.running());
         lanes.place(unfinished.name().to_string(), times, end, args);

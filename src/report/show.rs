@@ -15,15 +15,27 @@ impl fmt::Display for Record<'_> {
             Outcome::Completed => write!(f, "{:?} completed", self.name()),
             Outcome::Failed(message) => write!(f, "{:?} failed: {message}", self.name()),
             Outcome::Panicked(message) => write!(f, "{:?} panicked: {message}", self.name()),
+            Outcome::TimedOut { .. } if self.is_escalated() => {
+                write!(f, "{:?} dropped by escalation while it ran", self.name())
+            }
             Outcome::TimedOut { budget } => {
                 write!(f, "{:?} timed out after {budget:?}", self.name())
             }
+            Outcome::Skipped if self.is_escalated() => {
+                write!(f, "{:?} skipped: dropped by escalation", self.name())
+            }
             Outcome::Skipped => write!(f, "{:?} skipped: the deadline had passed", self.name()),
         }?;
-        match self.elapsed() {
-            Some(elapsed) => write!(f, " ({elapsed:?})"),
-            None => Ok(()),
+        if let Some(elapsed) = self.elapsed() {
+            write!(f, " ({elapsed:?})")?;
         }
+        if self.after_soft() {
+            f.write_str(", after its soft deadline")?;
+        }
+        if self.is_critical() {
+            f.write_str(", critical")?;
+        }
+        Ok(())
     }
 }
 
@@ -36,13 +48,25 @@ impl defmt::Format for Record<'_> {
             Outcome::Completed => defmt::write!(f, "{:?} completed", name),
             Outcome::Failed(message) => defmt::write!(f, "{:?} failed: {}", name, message),
             Outcome::Panicked(message) => defmt::write!(f, "{:?} panicked: {}", name, message),
+            Outcome::TimedOut { .. } if self.is_escalated() => {
+                defmt::write!(f, "{:?} dropped by escalation while it ran", name);
+            }
             Outcome::TimedOut { budget } => {
                 defmt::write!(f, "{:?} timed out after {}", name, Span(*budget));
+            }
+            Outcome::Skipped if self.is_escalated() => {
+                defmt::write!(f, "{:?} skipped: dropped by escalation", name);
             }
             Outcome::Skipped => defmt::write!(f, "{:?} skipped: the deadline had passed", name),
         }
         if let Some(elapsed) = self.elapsed() {
             defmt::write!(f, " ({})", Span(elapsed));
+        }
+        if self.after_soft() {
+            defmt::write!(f, ", after its soft deadline");
+        }
+        if self.is_critical() {
+            defmt::write!(f, ", critical");
         }
     }
 }

@@ -61,7 +61,16 @@ pub struct Record<'r> {
     elapsed: Option<Duration>,
     started: Option<Duration>,
     concurrent: bool,
+    /// [`CRITICAL`], [`SOFTENED`], [`ESCALATED`].
+    marks: u8,
 }
+
+/// Registered critical.
+pub(crate) const CRITICAL: u8 = 1;
+/// Its soft deadline passed before it finished.
+pub(crate) const SOFTENED: u8 = 2;
+/// Dropped by escalation.
+pub(crate) const ESCALATED: u8 = 4;
 
 impl<'r> Record<'r> {
     pub(crate) fn new(
@@ -70,6 +79,7 @@ impl<'r> Record<'r> {
         elapsed: Option<Duration>,
         started: Option<Duration>,
         concurrent: bool,
+        marks: u8,
     ) -> Self {
         Record {
             name,
@@ -77,7 +87,33 @@ impl<'r> Record<'r> {
             elapsed,
             started,
             concurrent,
+            marks,
         }
+    }
+
+    /// Whether it was registered [critical](crate::Registered::critical).
+    #[must_use]
+    pub fn is_critical(&self) -> bool {
+        self.marks & CRITICAL != 0
+    }
+
+    /// Whether it finished after its soft deadline (see
+    /// [`Run::soft_margin`](crate::Run::soft_margin)) and before its hard
+    /// one: it saw the warning and finished in time, cooperatively. One cut
+    /// at its hard deadline is [timed out](Outcome::TimedOut) instead.
+    #[must_use]
+    pub fn after_soft(&self) -> bool {
+        self.marks & SOFTENED != 0 && !matches!(self.outcome, Outcome::TimedOut { .. })
+    }
+
+    /// Whether an escalation dropped it (see
+    /// [`Registered::critical`](crate::Registered::critical)): it was cut
+    /// off while it ran (reported [timed out](Outcome::TimedOut), with the
+    /// time it had run as its budget) or [skipped](Outcome::Skipped) before
+    /// it started.
+    #[must_use]
+    pub fn is_escalated(&self) -> bool {
+        self.marks & ESCALATED != 0
     }
 
     /// When it started, from the start of the run: its first poll. `None`

@@ -13,6 +13,7 @@ use crate::storage::cleanup::{Cleanup, Failure, Polled};
 use crate::storage::inline::Storage;
 use crate::storage::isolate::{self, Panic, panicked};
 use crate::timer::Clock;
+use crate::timer::budget::Deadlines;
 
 /// Where [`run_alone`] stopped.
 pub(crate) enum Alone {
@@ -317,12 +318,23 @@ fn poll_uncaught<R: Clock, C: ?Sized + Cleanup, S: Storage>(
 
 /// Polls one pending callback once, turning an error or a panic into how
 /// it ended.
+///
+/// `deadlines` are those the run gives it, with a timer: what a callback
+/// registered with `push_with` reads on its first poll.
 pub(crate) fn poll_cell<R: Clock, C: ?Sized + Cleanup, S: Storage>(
     cell: &mut Cell<'_, R, C, S>,
     texts: &mut Texts<'_>,
     cx: &mut Context<'_>,
+    deadlines: Option<&Deadlines>,
 ) -> Poll<End<R::Timeout>> {
-    match isolate::catch(|| poll_uncaught(&mut *cell, &mut Failure::new(texts), cx)) {
+    let polled = isolate::catch(|| {
+        let mut failure = match deadlines {
+            Some(deadlines) => Failure::with_deadlines(texts, deadlines),
+            None => Failure::new(texts),
+        };
+        poll_uncaught(&mut *cell, &mut failure, cx)
+    });
+    match polled {
         Ok(polled) => polled.map(|failure| match failure {
             None => End::Completed,
             Some(kept) => End::Failed(kept),

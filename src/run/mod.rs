@@ -6,6 +6,8 @@
 //! it ([`Run`](crate::Run)) is the stack layer's.
 
 pub(crate) mod alone;
+pub(crate) mod escalate;
+pub(crate) mod limits;
 pub(crate) mod notice;
 pub(crate) mod progress;
 pub(crate) mod stage;

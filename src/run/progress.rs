@@ -30,6 +30,11 @@ pub(crate) struct Progress<R: Clock> {
     pub(crate) sleep: Option<(R::Timeout, R::Sleep)>,
     /// When the run next says what it waits on (with a timer).
     pub(crate) notice: Notice<R>,
+    /// The time kept for the critical callbacks not started yet, on a run
+    /// with a deadline (see `crate::run::limits::Limits`).
+    pub(crate) reserve: R::Timeout,
+    /// How long before its cut a callback's soft deadline comes, if set.
+    pub(crate) margin: R::Timeout,
     /// How many callbacks the run has to run, counted when it begins for
     /// an observer (with the `observer` feature).
     #[cfg(feature = "observer")]
@@ -45,6 +50,8 @@ impl<R: Clock> Progress<R> {
             stage: ManuallyDrop::new(None),
             sleep: None,
             notice: Notice::new(),
+            reserve: R::NO_SPAN,
+            margin: R::NO_SPAN,
             #[cfg(feature = "observer")]
             pending: 0,
         }

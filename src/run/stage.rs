@@ -13,6 +13,7 @@ use crate::report::counts::{Counts, End};
 use crate::report::event::{Watch, watched};
 use crate::report::message::Texts;
 use crate::run::alone::{Alone, poll_cell, run_alone};
+use crate::run::limits::{Limits, soft_passed};
 use crate::run::progress::{Current, Progress};
 use crate::run::wake::StageWakers;
 use crate::run::watch::{self, Sight};
@@ -21,6 +22,7 @@ use crate::storage::cleanup::Cleanup;
 use crate::storage::inline::Storage;
 use crate::storage::order::order_stage;
 use crate::timer::Clock;
+use crate::timer::budget::Deadlines;
 
 /// What drives the rest of a run with stages or a timer; see
 /// [`drive_run`]. A stack without a timer keeps one only once it opened a
@@ -92,9 +94,20 @@ fn drive_stage<'a, R: Clock, C: ?Sized + Cleanup, S: Storage>(
         };
         let members = &mut cells[stage.base..stage.end];
 
-        stage.start(members, finished, timer, sight, texts);
-        stage.poll(members, finished, texts, timer, cx, sight);
-        let earliest = stage.expire(members, finished, now, sight, texts);
+        let mut limits = Limits::default();
+        if R::TIMED {
+            limits = Limits {
+                deadline: sight.deadline,
+                reserve: R::budget_of(progress.reserve).unwrap_or_default(),
+                margin: R::budget_of(progress.margin),
+            };
+        }
+        stage.start(members, finished, timer, sight, texts, &mut limits);
+        if R::TIMED {
+            progress.reserve = R::span(Some(limits.reserve));
+        }
+        stage.poll(members, finished, texts, timer, cx, sight, &limits);
+        let earliest = stage.expire(members, finished, now, sight, texts, &limits);
 
         if stage.running == 0 {
             let (base, end, first) = (stage.base, stage.end, stage.first);
@@ -174,17 +187,34 @@ impl Current {
         timer: &R,
         sight: Sight<'_, R>,
         texts: &Texts<'_>,
+        limits: &mut Limits,
     ) {
-        let deadline = sight.deadline;
         let concurrent = members.len() > 1;
         let now = timer.now();
-        let left = now.zip(deadline).map(|(now, d)| d.saturating_sub(now));
+        // The critical members about to start keep their time from here
+        // on by running: the reserve is for those still to come.
+        if R::TIMED && limits.deadline.is_some() {
+            for cell in members.iter() {
+                if cell.is_pending() && !cell.is_started() && cell.is_critical() {
+                    let timeout = cell.timeout().unwrap_or_default();
+                    limits.reserve = limits.reserve.saturating_sub(timeout);
+                }
+            }
+        }
         for cell in members.iter_mut().rev() {
             if cell.is_started() || !cell.is_pending() {
                 continue;
             }
-            if left.is_some_and(|left| left.is_zero()) {
-                warn!("teardown deadline passed: callback {:?} skipped", cell.name);
+            let limit = limits.run_deadline(cell.is_critical());
+            if now.zip(limit).is_some_and(|(now, limit)| now >= limit) {
+                if limits.deadline.is_some_and(|deadline| now < Some(deadline)) {
+                    warn!(
+                        "teardown callback {:?} skipped: the time left is kept for critical callbacks",
+                        cell.name
+                    );
+                } else {
+                    warn!("teardown deadline passed: callback {:?} skipped", cell.name);
+                }
                 cell.finish(End::Skipped, finished, None);
                 self.running -= 1;
                 if watched(sight.watch) {
@@ -205,6 +235,7 @@ impl Current {
 
     /// Polls the members that may make progress: with per-member wakers,
     /// only those woken since their last poll.
+    #[allow(clippy::too_many_arguments)]
     fn poll<R: Clock, C: ?Sized + Cleanup, S: Storage>(
         &mut self,
         members: &mut [Cell<'_, R, C, S>],
@@ -213,6 +244,7 @@ impl Current {
         timer: &R,
         cx: &mut Context<'_>,
         sight: Sight<'_, R>,
+        limits: &Limits,
     ) {
         let concurrent = members.len() > 1;
         if let Some(wakers) = &self.wakers {
@@ -222,12 +254,33 @@ impl Current {
             if !cell.is_pending() {
                 continue;
             }
+            // With a timer, the deadlines the run gives it: a `push_with`
+            // callback reads them on its first poll.
+            let deadlines = if R::TIMED {
+                Some(limits.of(cell))
+            } else {
+                None
+            };
             let polled = match &self.wakers {
-                None => Some(poll_cell(cell, texts, cx)),
-                Some(wakers) => wakers.poll_member(index, cx, |cx| poll_cell(cell, texts, cx)),
+                None => Some(poll_cell(cell, texts, cx, deadlines.as_ref())),
+                Some(wakers) => wakers.poll_member(index, cx, |cx| {
+                    poll_cell(cell, texts, cx, deadlines.as_ref())
+                }),
             };
             if let Some(Poll::Ready(end)) = polled {
                 let now = timer.now();
+                if let Some((
+                    now,
+                    Deadlines {
+                        hard,
+                        soft: Some(soft),
+                    },
+                )) = now.zip(deadlines)
+                {
+                    if now >= soft {
+                        soft_passed(cell, now, hard);
+                    }
+                }
                 cell.finish(end, finished, now);
                 self.running -= 1;
                 if watched(sight.watch) {
@@ -247,24 +300,29 @@ impl Current {
         now: Option<Duration>,
         sight: Sight<'_, R>,
         texts: &Texts<'_>,
+        limits: &Limits,
     ) -> Option<Duration> {
-        let run_deadline = sight.deadline;
         let concurrent = members.len() > 1;
         let now = now?;
         let mut earliest: Option<Duration> = None;
+        let mut wake_at = |at: Duration| {
+            earliest = Some(earliest.map_or(at, |e: Duration| e.min(at)));
+        };
         for cell in members.iter_mut().rev() {
             if !cell.is_pending() || !cell.is_started() {
                 continue;
             }
-            let deadline = match (cell.deadline(), run_deadline) {
-                (Some(own), Some(run)) => own.min(run),
-                (own, run) => match own.or(run) {
-                    Some(deadline) => deadline,
-                    None => continue,
-                },
+            let Deadlines { hard, soft } = limits.of(cell);
+            let Some(deadline) = hard else {
+                continue;
             };
             if now < deadline {
-                earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
+                match soft {
+                    Some(soft) if now >= soft => soft_passed(cell, now, hard),
+                    Some(soft) => wake_at(soft),
+                    None => {}
+                }
+                wake_at(deadline);
                 continue;
             }
             let budget = cell

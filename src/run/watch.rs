@@ -75,7 +75,8 @@ pub(crate) fn ended<R: Clock, C: ?Sized, S: Storage>(
 ) {
     #[cfg(feature = "observer")]
     if let (Some(observer), State::Done(record)) = (sight.watch, &cell.state) {
-        let record = record.record(&cell.name, texts, R::budget_of(sight.began), concurrent);
+        let marks = crate::storage::records::Marks::of(cell, concurrent);
+        let record = record.record(&cell.name, texts, R::budget_of(sight.began), marks);
         let left = sight
             .deadline
             .zip(now)

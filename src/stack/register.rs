@@ -70,6 +70,56 @@ macro_rules! registration {
             $self.$via(name, callback, $crate::stack::register::deferred)
         }
     };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_with) => {
+        $(#[$m])*
+        #[cfg(feature = "alloc")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+        pub fn push_with<G, F>($($recv)*, name: impl IntoName, callback: G) -> Result<Registered<'_, R>, Full<G>>
+        where
+            R: Clone,
+            G: FnOnce($crate::Budget<R>) -> F,
+            F: Future,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, $crate::WithBudget<G, F, R>>,
+        {
+            let timer = $self.budget_timer();
+            $self.$via(name, callback, move |callback| {
+                $crate::stack::register::boxed_cleanup($crate::WithBudget::with_timer(callback, timer))
+            })
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_pinned_with) => {
+        $(#[$m])*
+        pub fn push_pinned_with<G, F>(
+            $($recv)*,
+            name: impl IntoName,
+            callback: Pin<&'a mut $crate::WithBudget<G, F, R>>,
+        ) -> Result<Registered<'_, R>, Full<Pin<&'a mut $crate::WithBudget<G, F, R>>>>
+        where
+            G: FnOnce($crate::Budget<R>) -> F,
+            F: Future,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, $crate::WithBudget<G, F, R>>,
+        {
+            $self.$via(name, callback, $crate::stack::register::pinned_cleanup)
+        }
+    };
+    ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_inline_with) => {
+        $(#[$m])*
+        pub fn push_inline_with<G, F>($($recv)*, name: impl IntoName, callback: G) -> Result<Registered<'_, R>, Full<G>>
+        where
+            R: Clone,
+            G: FnOnce($crate::Budget<R>) -> F,
+            F: Future,
+            F::Output: CleanupOutput,
+            C: Accepts<'a, $crate::WithBudget<G, F, R>>,
+        {
+            let timer = $self.budget_timer();
+            $self.$via(name, callback, move |callback| {
+                $crate::stack::register::inline_cleanup($crate::WithBudget::with_timer(callback, timer))
+            })
+        }
+    };
     ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_inline) => {
         $(#[$m])*
         pub fn push_inline<F>($($recv)*, name: impl IntoName, future: F) -> Result<Registered<'_, R>, Full<F>>
@@ -140,8 +190,8 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Teardow
         let cell = self
             .cells
             .push(Cell::new(name, slot, flags, R::Stamp::default()));
-        let (name, timeout) = cell.registered();
-        Registered::new(name, timeout)
+        let (name, meta) = cell.registered();
+        Registered::new(name, meta)
     }
 }
 
@@ -216,6 +266,49 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
         /// assert!(futures_lite::future::block_on(teardown.run()).is_clean());
         /// ```
         push_fn
+    }
+
+    registration! {
+        self (&mut self) alone;
+        /// Registers a closure that receives the callback's [`Budget`] and
+        /// returns the cleanup future: called when its turn comes, with the
+        /// time the run gives it then (see [`Budget`]). The stack boxes it.
+        ///
+        /// For a cleanup that can do with less when time is short: a flush
+        /// that writes a smaller checkpoint at the soft deadline
+        /// ([`Run::soft_margin`](crate::Run::soft_margin)), an abort that
+        /// sends a last message. On a stack without a timer the budget is
+        /// unbounded.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure, uncalled, when the stack holds `N`
+        /// callbacks.
+        ///
+        /// [`Budget`]: crate::Budget
+        push_with
+    }
+
+    registration! {
+        self (&mut self) alone;
+        /// Registers a borrow of a [`WithBudget`] the caller pinned: a
+        /// closure given its [`Budget`](crate::Budget) when its turn comes,
+        /// with no allocation (see [`push_with`](Self::push_with)).
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the borrow, its closure uncalled, when the stack
+        /// holds `N` callbacks.
+        push_pinned_with
+    }
+}
+
+impl<'a, const N: usize, R: Clock + Clone, C: ?Sized + Cleanup + 'a, S: Storage>
+    Teardown<'a, N, R, C, S>
+{
+    /// A clone of the timer, for a callback's budget.
+    pub(crate) fn budget_timer(&self) -> R {
+        self.timer.clone()
     }
 }
 
@@ -314,6 +407,52 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
         /// callbacks.
         push_fn
     }
+
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push_with`], in an inline slot: a closure that
+        /// receives the callback's [`Budget`](crate::Budget) when its turn
+        /// comes, stored with the future it returns in place, with no
+        /// allocation. Fails to compile if the two do not fit `SLOT` bytes
+        /// (see [`push_inline`](Self::push_inline)).
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure, uncalled, when the stack holds `N`
+        /// callbacks.
+        push_inline_with
+    }
+
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push_with`]: boxes the closure, given its
+        /// budget when its turn comes.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure, uncalled, when the stack holds `N`
+        /// callbacks.
+        push_with
+    }
+
+    registration! {
+        self (self: Pin<&mut Self>) alone;
+        /// Like [`Teardown::push_pinned_with`].
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the borrow when the stack holds `N` callbacks.
+        push_pinned_with
+    }
+}
+
+impl<'a, const N: usize, const SLOT: usize, R: Clock + Clone, C: ?Sized + Cleanup + 'a>
+    InlineTeardown<'a, N, SLOT, R, C>
+{
+    /// A clone of the timer, for a callback's budget.
+    pub(crate) fn budget_timer(&self) -> R {
+        self.timer().clone()
+    }
 }
 
 /// A future the caller pinned: the stack borrows it.
@@ -325,6 +464,40 @@ where
     S: Storage,
 {
     Slot::Borrowed(C::erase_pinned(future))
+}
+
+/// A cleanup the caller pinned that is not a plain future (a
+/// [`WithBudget`]): the stack borrows it.
+pub(crate) fn pinned_cleanup<'a, F, C, S>(cleanup: Pin<&'a mut F>) -> Slot<'a, C, S>
+where
+    F: Cleanup,
+    C: ?Sized + Accepts<'a, F>,
+    S: Storage,
+{
+    Slot::Borrowed(C::erase_pinned(cleanup))
+}
+
+/// A cleanup that is not a plain future, boxed and owned.
+#[cfg(feature = "alloc")]
+pub(crate) fn boxed_cleanup<'a, F, C, S>(cleanup: F) -> Slot<'a, C, S>
+where
+    F: Cleanup,
+    C: ?Sized + Accepts<'a, F>,
+    S: Storage,
+{
+    Slot::Boxed(C::erase_boxed(cleanup))
+}
+
+/// A cleanup that is not a plain future, in the cell's inline slot; one
+/// that does not fit fails to compile.
+pub(crate) fn inline_cleanup<'a, F, C, const SLOT: usize>(
+    cleanup: F,
+) -> Slot<'a, C, InlineSlots<SLOT>>
+where
+    F: Cleanup,
+    C: ?Sized + Accepts<'a, F>,
+{
+    Slot::Inline(InlineFuture::new_checked(cleanup))
 }
 
 /// A future the stack boxes and owns.

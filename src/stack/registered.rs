@@ -4,6 +4,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
 
+use crate::storage::cell::{CRITICAL, Meta};
 use crate::timer::Clock;
 use crate::{Name, Timer};
 
@@ -13,15 +14,15 @@ use crate::{Name, Timer};
 /// Returned by every registration method; drop it if there is nothing to set.
 pub struct Registered<'t, R: Clock> {
     name: &'t Name,
-    timeout: &'t mut R::Timeout,
+    meta: &'t mut Meta<R>,
     timer: PhantomData<fn() -> R>,
 }
 
 impl<'t, R: Clock> Registered<'t, R> {
-    pub(crate) fn new(name: &'t Name, timeout: &'t mut R::Timeout) -> Self {
+    pub(crate) fn new(name: &'t Name, meta: &'t mut Meta<R>) -> Self {
         Registered {
             name,
-            timeout,
+            meta,
             timer: PhantomData,
         }
     }
@@ -30,6 +31,29 @@ impl<'t, R: Clock> Registered<'t, R> {
     #[must_use]
     pub fn name(&self) -> &Name {
         self.name
+    }
+
+    /// Marks the callback critical: a step that must still happen however
+    /// short the time (a WAL flush, the store's fsync, a telemetry flush).
+    ///
+    /// - On a run with a deadline ([`Run::within`](crate::Run::within)),
+    ///   its own [`timeout`](Self::timeout) is kept in reserve until it
+    ///   starts: a callback that is not critical gets the run's time left
+    ///   less that reserve, so one that would eat into it is cut off, or
+    ///   skipped before it starts, and the critical one still has its time.
+    ///   (A critical callback without a timeout reserves nothing.)
+    /// - An interrupted shutdown ([`Teardown::shutdown_within`]) escalates
+    ///   on the first interrupt: the callbacks that are not critical are
+    ///   dropped (each reported as dropped by escalation) and only the
+    ///   critical ones still run, each within its budget; the next
+    ///   interrupt gives up as today.
+    ///
+    /// Its record says so ([`Record::is_critical`](crate::Record::is_critical)).
+    ///
+    /// [`Teardown::shutdown_within`]: crate::Teardown::shutdown_within
+    pub fn critical(self) -> Self {
+        self.meta.marks |= CRITICAL;
+        self
     }
 }
 
@@ -65,7 +89,7 @@ impl<R: Timer> Registered<'_, R> {
     /// teardown.push("db", async {}).unwrap().timeout(core::time::Duration::from_secs(1));
     /// ```
     pub fn timeout(self, budget: Duration) -> Self {
-        *self.timeout = Some(budget);
+        self.meta.timeout = Some(budget);
         self
     }
 }
@@ -74,7 +98,8 @@ impl<R: Clock> fmt::Debug for Registered<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registered")
             .field("name", &self.name)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.meta.timeout)
+            .field("critical", &(self.meta.marks & CRITICAL != 0))
             .finish()
     }
 }

@@ -11,6 +11,8 @@ use crate::report::counts::Counts;
 use crate::report::event::{Watch, watched};
 use crate::report::view::Report;
 use crate::run::alone::{Alone, run_alone};
+use crate::run::escalate::escalate;
+use crate::run::limits::reserve_of;
 use crate::run::notice::DEFAULT_NOTICE;
 use crate::run::progress::Progress;
 use crate::run::stage::drive_run;
@@ -155,6 +157,50 @@ impl<'a, const N: usize, R: Timer, C: ?Sized + Cleanup + 'a, S: Storage> Run<'_,
         self.progress.notice.every = interval;
         self
     }
+
+    /// Gives each callback a soft deadline `margin` before its hard one
+    /// (the sooner of its own timeout and the run's deadline, see
+    /// [`Budget`](crate::Budget)): then the budget's
+    /// [`soft`](crate::Budget::soft) future fires, a debug line says so,
+    /// and the callback has `margin` left to finish with less before it is
+    /// cut. Its record says whether it finished after its soft deadline
+    /// ([`Record::after_soft`](crate::Record::after_soft)) or was cut
+    /// ([timed out](crate::Outcome::TimedOut)).
+    ///
+    /// A callback with no hard deadline has no soft one either. Only on a
+    /// stack with a timer.
+    pub fn soft_margin(mut self, margin: Duration) -> Self {
+        self.progress.margin = Some(margin);
+        self
+    }
+}
+
+impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
+    Run<'s, 'a, N, R, C, S>
+{
+    /// Escalates the run (see [`Registered::critical`](crate::Registered::critical)):
+    /// drops the callbacks that are not critical, so that only the critical
+    /// ones go on; `false`, with nothing changed, when no critical callback
+    /// is pending, or the run has not begun or is over.
+    pub(crate) fn escalate(&mut self) -> bool {
+        let Some(stack) = self.stack.as_deref_mut() else {
+            return false;
+        };
+        if !self.begun {
+            return false;
+        }
+        escalate(
+            &mut self.progress,
+            &mut stack.cells,
+            &mut self.finished,
+            &stack.timer,
+        )
+    }
+
+    /// The stack, taken out of a run given up (as dropping it would).
+    pub(crate) fn into_stack(mut self) -> Option<&'s mut Teardown<'a, N, R, C, S>> {
+        self.stack.take()
+    }
 }
 
 impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Future
@@ -180,6 +226,9 @@ impl<'s, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage> Fut
             stack.cells.begin_run();
             stack.cells.elapsed = R::NO_SPAN;
             progress.begin(&stack.timer, this.within, stack.cells.cells.len());
+            if R::TIMED && R::budget_of(this.within).is_some() {
+                progress.reserve = R::span(Some(reserve_of(&stack.cells.cells)));
+            }
             stack.cells.began = progress.at;
             if watched(stack.cells.observer) {
                 begin_watch(progress, &stack.cells, this.within);

@@ -141,6 +141,35 @@ impl<'t, 'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a, S: Storage>
         /// [`Full`] with the closure when the stack is full.
         push_fn
     }
+
+    registration! {
+        self (&mut self) join;
+        /// Like [`Teardown::push_with`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure when the stack is full.
+        push_with
+    }
+
+    registration! {
+        self (&mut self) join;
+        /// Like [`Teardown::push_pinned_with`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the borrow when the stack is full.
+        push_pinned_with
+    }
+}
+
+impl<'t, 'a, const N: usize, R: Clock + Clone, C: ?Sized + Cleanup + 'a, S: Storage>
+    Stage<'t, 'a, N, R, C, S>
+{
+    /// A clone of the stack's timer, for a callback's budget.
+    pub(crate) fn budget_timer(&self) -> R {
+        self.stack.budget_timer()
+    }
 }
 
 impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 'a>
@@ -169,6 +198,16 @@ impl<'t, 'a, const N: usize, const SLOT: usize, R: Clock, C: ?Sized + Cleanup + 
         /// assert_eq!(report.completed(), 2);
         /// ```
         push_inline
+    }
+
+    registration! {
+        self (&mut self) join;
+        /// Like [`InlineTeardown::push_inline_with`], joining this stage.
+        ///
+        /// # Errors
+        ///
+        /// [`Full`] with the closure when the stack is full.
+        push_inline_with
     }
 
     registration! {

@@ -48,9 +48,10 @@ pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage>(ManuallyDrop<Parts<'
 /// What a cell holds.
 pub(crate) struct Parts<'a, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) name: Name,
-    /// Its own time budget, if one was set (with a timer): beside the
-    /// state, so that registering sets it without looking at the state.
-    pub(crate) timeout: R::Timeout,
+    /// What registering sets: its own time budget, if one was set (with a
+    /// timer), and its marks. Beside the state, so that registering sets
+    /// them without looking at the state.
+    pub(crate) meta: Meta<R>,
     pub(crate) state: State<'a, R, C, S>,
     /// [`JOINED`], [`STARTED`], [`INLINE`], [`BOXED`], [`DROPS`].
     pub(crate) flags: u8,
@@ -84,6 +85,20 @@ pub(crate) struct Done<R: Clock> {
     pub(crate) started: R::Timeout,
 }
 
+/// What registration sets of a cell, and what a run marks on it: apart
+/// from its flags, so that a registration hands back one borrow for both.
+pub(crate) struct Meta<R: Clock> {
+    /// Its own time budget, if one was set (with a timer).
+    pub(crate) timeout: R::Timeout,
+    /// [`CRITICAL`], [`SOFTENED`], [`ESCALATED`].
+    pub(crate) marks: u8,
+}
+
+// The marks: registered critical (a run with a deadline keeps its time
+// in reserve, and escalation keeps it), its soft deadline passed before it
+// finished, dropped by escalation. The report reads them as they are.
+pub(crate) use crate::report::view::{CRITICAL, ESCALATED, SOFTENED};
+
 /// An owned callback being dropped by the loop of lone callbacks: its
 /// cell's index, and how it had ended unless its record is in the cell
 /// already (see [`Cell::finish_boxed`]).
@@ -116,7 +131,10 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
         Cell(ManuallyDrop::new(Parts {
             name,
-            timeout: R::Timeout::default(),
+            meta: Meta {
+                timeout: R::Timeout::default(),
+                marks: 0,
+            },
             state: State::Pending {
                 slot: SyncWrapper::new(slot),
                 at,
@@ -144,10 +162,21 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
             )
     }
 
-    /// Its name, and its own time budget to set at registration.
-    pub(crate) fn registered(&mut self) -> (&Name, &mut R::Timeout) {
-        let Parts { name, timeout, .. } = &mut *self.0;
-        (name, timeout)
+    /// Its name, and what registration may set: its own time budget and
+    /// whether it is critical.
+    pub(crate) fn registered(&mut self) -> (&Name, &mut Meta<R>) {
+        let Parts { name, meta, .. } = &mut *self.0;
+        (name, meta)
+    }
+
+    /// Whether it was registered critical ([`CRITICAL`]).
+    pub(crate) fn is_critical(&self) -> bool {
+        self.meta.marks & CRITICAL != 0
+    }
+
+    /// Its own time budget, if one was set (with a timer).
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        R::budget_of(self.meta.timeout)
     }
 
     pub(crate) fn is_pending(&self) -> bool {
@@ -192,7 +221,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         let State::Pending { at, .. } = &self.state else {
             return None;
         };
-        let timeout = &self.timeout;
+        let timeout = &self.meta.timeout;
         if !self.is_started() {
             return None;
         }

@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use crate::report::message::{Kept, Texts};
 use crate::report::name::Name;
 use crate::storage::output::CleanupOutput;
+use crate::timer::budget::Deadlines;
 
 /// A cleanup future with its output erased, as the stack stores it.
 ///
@@ -55,15 +56,30 @@ where
         name: &Name,
         failure: &mut Failure<'_, '_>,
     ) -> Polled {
-        let Poll::Ready(output) = self.poll(cx) else {
-            return Polled::Pending;
-        };
-        match output.into_result() {
-            Ok(()) => Polled::Completed,
-            Err(error) => {
-                failure.fail(name, &error);
-                Polled::Failed
-            }
+        poll_future(self, cx, name, failure)
+    }
+}
+
+/// Polls a cleanup future, handing an error to `failure`.
+#[inline(always)]
+pub(crate) fn poll_future<F>(
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+    name: &Name,
+    failure: &mut Failure<'_, '_>,
+) -> Polled
+where
+    F: Future + ?Sized,
+    F::Output: CleanupOutput,
+{
+    let Poll::Ready(output) = future.poll(cx) else {
+        return Polled::Pending;
+    };
+    match output.into_result() {
+        Ok(()) => Polled::Completed,
+        Err(error) => {
+            failure.fail(name, &error);
+            Polled::Failed
         }
     }
 }
@@ -87,11 +103,32 @@ impl core::fmt::Debug for Failure<'_, '_> {
 pub struct Failure<'f, 't> {
     texts: &'f mut Texts<'t>,
     kept: Option<Kept>,
+    /// The deadlines the run gives the callback polled, with a timer: what
+    /// a callback registered with `push_with` reads on its first poll.
+    deadlines: Option<&'f Deadlines>,
 }
 
 impl<'f, 't> Failure<'f, 't> {
     pub(crate) fn new(texts: &'f mut Texts<'t>) -> Self {
-        Failure { texts, kept: None }
+        Failure {
+            texts,
+            kept: None,
+            deadlines: None,
+        }
+    }
+
+    /// [`new`](Self::new), for a poll that gives the callback `deadlines`.
+    pub(crate) fn with_deadlines(texts: &'f mut Texts<'t>, deadlines: &'f Deadlines) -> Self {
+        Failure {
+            texts,
+            kept: None,
+            deadlines: Some(deadlines),
+        }
+    }
+
+    /// The deadlines the run gives the callback polled, if it gives any.
+    pub(crate) fn deadlines(&self) -> Deadlines {
+        self.deadlines.copied().unwrap_or_default()
     }
 
     /// Where the texts are kept.
@@ -137,8 +174,7 @@ pub trait Accepts<'a, F>: Cleanup + 'a {
 
 impl<'a, F> Accepts<'a, F> for dyn Cleanup + 'a
 where
-    F: Future + 'a,
-    F::Output: CleanupOutput,
+    F: Cleanup + 'a,
 {
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self> {
         future
@@ -152,8 +188,7 @@ where
 
 impl<'a, F> Accepts<'a, F> for dyn Cleanup + Send + 'a
 where
-    F: Future + Send + 'a,
-    F::Output: CleanupOutput,
+    F: Cleanup + Send + 'a,
 {
     fn erase_pinned(future: Pin<&'a mut F>) -> Pin<&'a mut Self> {
         future
@@ -165,7 +200,7 @@ where
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
     impl<F: core::future::Future> Sealed for F where F::Output: crate::CleanupOutput {}
 }

@@ -53,14 +53,13 @@
 
 use core::cell::UnsafeCell;
 use core::convert::Infallible;
-use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::pin::Pin;
 use core::task::Context;
 
+use crate::Name;
 use crate::storage::cleanup::{Accepts, Cleanup, Failure, Polled};
-use crate::{CleanupOutput, Name};
 
 /// The alignment of an inline slot, in bytes: a future registered with
 /// [`InlineTeardown::push_inline`](crate::InlineTeardown::push_inline) may need at most this alignment.
@@ -205,8 +204,7 @@ unsafe fn poll_as<F>(
     failure: &mut Failure<'_, '_>,
 ) -> Polled
 where
-    F: Future,
-    F::Output: CleanupOutput,
+    F: Cleanup,
 {
     // SAFETY: the caller's promise: a live `F`, reached by nothing else
     // while the borrow lives, and never moved until it is dropped.
@@ -234,8 +232,7 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
     /// Stores `future`, or hands it back if it does not fit.
     pub(crate) fn new<'a, F>(future: F) -> Result<Self, F>
     where
-        F: Future,
-        F::Output: CleanupOutput,
+        F: Cleanup,
         C: Accepts<'a, F>,
     {
         if !Self::fits::<F>() {
@@ -266,8 +263,7 @@ impl<C: ?Sized + Cleanup, const SLOT: usize> InlineFuture<C, SLOT> {
     /// Stores `future`; fails to compile if it does not fit.
     pub(crate) fn new_checked<'a, F>(future: F) -> Self
     where
-        F: Future,
-        F::Output: CleanupOutput,
+        F: Cleanup,
         C: Accepts<'a, F>,
     {
         const {

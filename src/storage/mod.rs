@@ -6,6 +6,7 @@
 //! here, in `inline` (the inline slots), with its safety argument; `cell`
 //! and `cells` keep the invariants it relies on, and say where.
 
+pub(crate) mod budgeted;
 pub(crate) mod cell;
 pub(crate) mod cells;
 pub(crate) mod cleanup;
@@ -21,6 +22,7 @@ pub(crate) mod output;
 pub(crate) mod records;
 pub(crate) mod slot;
 
+pub use budgeted::WithBudget;
 pub use cleanup::{Accepts, Cleanup};
 pub use inline::{INLINE_ALIGN, InlineSlots, NoInline, Storage};
 pub use output::CleanupOutput;

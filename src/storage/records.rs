@@ -64,7 +64,8 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Source for Cells<'_, N,
         // one below.
         let concurrent = cell.is_joined() || self.cells.get(at + 1).is_some_and(Cell::is_joined);
         let began = R::budget_of(self.began);
-        let record = done(cell)?.record(&cell.name, &self.texts, began, concurrent);
+        let marks = Marks::of(cell, concurrent);
+        let record = done(cell)?.record(&cell.name, &self.texts, began, marks);
         Some((record, at))
     }
 }
@@ -100,8 +101,8 @@ impl<const N: usize, R: Clock, C: ?Sized, S: Storage, D> Pending for Cells<'_, N
 /// The records of a run, taken out of the cells of a stack that holds no
 /// callback any more: they no longer hold anything of the callbacks' type.
 pub(crate) struct TakenRecords<const N: usize, R: Clock> {
-    /// Each with whether it ran in a stage of several.
-    records: heapless::Vec<(Name, Done<R>, bool), N>,
+    /// Each with whether it ran in a stage of several, and its marks.
+    records: heapless::Vec<(Name, Done<R>, Marks), N>,
     /// When the run began, which their start times count from.
     began: Option<Duration>,
 }
@@ -133,8 +134,10 @@ impl<const N: usize, R: Clock> TakenRecords<N, R> {
                 unreachable!("checked above");
             };
             let name = core::mem::replace(&mut cell.name, Name::unnamed(0));
+            let cell = &cells.cells[at];
             // As many records as cells: there is room.
-            let _ = records.push((name, done, concurrent));
+            let marks = Marks::of(cell, concurrent);
+            let _ = records.push((name, done, marks));
         }
         cells.compact();
         TakenRecords { records, began }
@@ -156,20 +159,20 @@ impl<const N: usize, R: Clock> TakenRecords<N, R> {
             Some(at) if self.records.get(at).is_some_and(|(_, d, _)| d.seq == seq) => at,
             _ => self.records.iter().position(|(_, d, _)| d.seq == seq)?,
         };
-        let (name, done, concurrent) = &self.records[at];
-        Some((done.record(name, texts, self.began, *concurrent), at))
+        let (name, done, marks) = &self.records[at];
+        Some((done.record(name, texts, self.began, *marks), at))
     }
 }
 
 impl<R: Clock> Done<R> {
-    /// What the report shows of it, in a run begun at `began`; whether it
-    /// ran `concurrent`ly, in a stage of several.
+    /// What the report shows of it, in a run begun at `began`, with the
+    /// `marks` of its cell.
     pub(crate) fn record<'r>(
         &'r self,
         name: &'r Name,
         texts: &'r Texts<'_>,
         began: Option<Duration>,
-        concurrent: bool,
+        marks: Marks,
     ) -> Record<'r> {
         let outcome = match &self.end {
             End::Completed => Outcome::Completed,
@@ -190,7 +193,29 @@ impl<R: Clock> Done<R> {
             outcome,
             R::budget_of(self.elapsed),
             started,
-            concurrent,
+            marks.concurrent,
+            marks.marks,
         )
+    }
+}
+
+/// What a record says of its cell besides how it ended: whether it ran in
+/// a stage of several, and the cell's marks (critical, after its soft
+/// deadline, dropped by escalation).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Marks {
+    pub(crate) concurrent: bool,
+    pub(crate) marks: u8,
+}
+
+impl Marks {
+    pub(crate) fn of<R: Clock, C: ?Sized, S: Storage>(
+        cell: &Cell<'_, R, C, S>,
+        concurrent: bool,
+    ) -> Self {
+        Marks {
+            concurrent,
+            marks: cell.meta.marks,
+        }
     }
 }

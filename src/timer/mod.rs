@@ -5,6 +5,7 @@ use core::time::Duration;
 
 #[cfg(feature = "async-io")]
 mod async_io;
+pub(crate) mod budget;
 #[cfg(feature = "embassy-time")]
 mod embassy;
 #[cfg(feature = "tokio")]
@@ -14,6 +15,7 @@ mod virtual_clock;
 
 #[cfg(feature = "async-io")]
 pub use async_io::AsyncIoTimer;
+pub use budget::{Budget, Soft};
 #[cfg(feature = "embassy-time")]
 pub use embassy::EmbassyTimer;
 #[cfg(feature = "tokio")]
