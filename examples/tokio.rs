@@ -65,7 +65,8 @@ async fn main() -> ExitCode {
         }
     }
 
-    match teardown.shutdown_within(GRACE, signals.recv()).await {
+    // A second signal drops all but the critical store; a third gives up.
+    match teardown.shutdown_within(GRACE, &mut signals).await {
         Shutdown::Finished(report) => {
             println!("{report:#}");
             ExitCode::from(&report)
@@ -79,7 +80,8 @@ async fn main() -> ExitCode {
 
 /// The framework's parts, each registering its release as it comes up.
 async fn build(t: &mut Teardown<'static, 8, TokioTimer>) -> Result<SocketAddr, BoxError> {
-    t.push("store", async { println!("store closed") })?;
+    t.push("store", async { println!("store closed") })?
+        .critical();
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

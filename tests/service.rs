@@ -395,7 +395,7 @@ fn a_failing_cleanup_is_reported_and_the_rest_still_run() {
         stdout.contains("\"store\" failed: injected failure"),
         "report: {stdout}"
     );
-    assert!(stdout.contains("8 completed, 1 failed"), "report: {stdout}");
+    assert!(stdout.contains("9 completed, 1 failed"), "report: {stdout}");
     position(&log, "teardown callback \"store\" failed: injected failure");
     // The cleanups on either side of the failure ran.
     assert_in_order(&log, &SEED_ORDER);
@@ -403,8 +403,19 @@ fn a_failing_cleanup_is_reported_and_the_rest_still_run() {
     assert!(!scratch.exists());
 }
 
+/// One `GET /healthz`: its status code, if the service answered.
+fn health(addr: SocketAddr) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.get(9..12)?.parse().ok()
+}
+
 #[test]
-fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
+fn a_second_signal_drops_a_hung_cleanup_and_the_critical_store_still_closes_with_every_ack() {
     let data_dir = tempfile::tempdir().unwrap();
     let service = Service::start(
         data_dir.path(),
@@ -412,19 +423,74 @@ fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
     );
     let addr = service.addr();
     let pids = service.sandbox_pids();
-    service.signal("INT"); // SIGINT starts the teardown as SIGTERM does
+    let load = Load::start(addr, 4, "acked");
+    load.wait_for_acks(40);
+    service.signal("TERM");
     service.wait_for("sandboxes: hanging (injected)");
+    let acked = load.finish();
     // The process is alive (hung), and the server, stopped before, no
     // longer accepts connections.
     assert!(TcpStream::connect(addr).is_err(), "{addr} still accepts");
     service.signal("TERM");
     let (status, stdout, log) = service.wait();
 
-    assert_eq!(status.code(), Some(3));
-    // The timeline of the teardown so far: what finished, each with its
-    // start, and what was still running.
+    // Finished, though not clean: what the escalation dropped is reported.
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    let escalated = position(
+        &log,
+        "teardown escalated: 6 callback(s) dropped, 1 critical still to run",
+    );
+    let store_closed = position(&log, "store closed:");
+    assert!(escalated < store_closed);
     assert!(
-        stdout.contains("; interrupted, 7 not finished: sandboxes,"),
+        log[store_closed].contains("records appended and fsynced to"),
+        "{}",
+        log[store_closed]
+    );
+    for line in [
+        "\"sandboxes\" dropped by escalation while it ran",
+        "\"client-0\" skipped: dropped by escalation",
+        "\"temp-files\" skipped: dropped by escalation",
+        "\"store\" completed",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in: {stdout}");
+    }
+    // What ran before the hang ran, then the store.
+    assert_in_order(&log, &SEED_ORDER[..5]);
+    assert!(!log.iter().any(|l| l.contains("client connection closed")));
+    // Every acknowledged write is in the store, fsynced.
+    let stored = stored_payloads(data_dir.path());
+    assert!(acked.len() >= 40);
+    for payload in &acked {
+        assert!(
+            stored.contains(payload),
+            "acknowledged {payload} is not stored"
+        );
+    }
+    // Dropping the hung cleanup still killed the sandboxes.
+    assert!(pids.iter().all(|&pid| !running(pid)));
+}
+
+#[test]
+fn a_third_signal_ends_a_hung_critical_cleanup_naming_what_did_not_finish() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(
+        data_dir.path(),
+        &["--until-signal", "--hang-cleanup", "store"],
+    );
+    let pids = service.sandbox_pids();
+    service.signal("INT"); // SIGINT starts the teardown as SIGTERM does
+    service.wait_for("store: hanging (injected)");
+    service.signal("TERM");
+    service.wait_for("teardown escalated: 1 callback(s) dropped, 1 critical still to run");
+    service.signal("TERM");
+    let (status, stdout, log) = service.wait();
+
+    assert_eq!(status.code(), Some(3));
+    // The timeline so far: what finished, each with its start, what the
+    // escalation dropped, and what was still running.
+    assert!(
+        stdout.contains("; interrupted, 1 not finished: store"),
         "timeline: {stdout}"
     );
     assert!(
@@ -434,24 +500,59 @@ fn a_second_signal_ends_a_hung_teardown_naming_what_did_not_finish() {
         "timeline: {stdout}"
     );
     assert!(
+        stdout.contains("\"temp-files\" skipped: dropped by escalation"),
+        "timeline: {stdout}"
+    );
+    assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with("  +") && l.contains("\"sandboxes\" unfinished, running for")),
+            .any(|l| l.starts_with("  +") && l.contains("\"store\" unfinished, running for")),
         "timeline: {stdout}"
     );
     let unfinished = position(&log, "cleanups not finished:");
     assert!(
-        log[unfinished].ends_with(
-            "cleanups not finished: sandboxes, client-3, client-2, client-1, client-0, store, temp-files"
-        ),
+        log[unfinished].ends_with("cleanups not finished: store"),
         "{}",
         log[unfinished]
     );
-    // What ran before the hang ran; nothing after it did.
-    assert_in_order(&log, &SEED_ORDER[..5]);
+    assert_in_order(&log, &SEED_ORDER[..8]);
     assert!(!log.iter().any(|line| line.contains("store closed")));
-    // Dropping the unfinished cleanups still killed the sandboxes.
     assert!(pids.iter().all(|&pid| !running(pid)));
+}
+
+#[test]
+fn healthz_turns_503_at_the_first_signal_and_the_server_serves_through_the_drain_delay() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let service = Service::start(
+        data_dir.path(),
+        &["--until-signal", "--drain-delay-ms", "1500"],
+    );
+    let addr = service.addr();
+    assert_eq!(health(addr), Some(200));
+    service.signal("TERM");
+    service.wait_for("draining: /healthz answers 503");
+    // During the drain delay the server still serves: health says 503,
+    // and writes are still acknowledged.
+    assert_eq!(health(addr), Some(503));
+    assert!(
+        post(addr, "during-drain"),
+        "a write during the drain was refused"
+    );
+    assert_eq!(health(addr), Some(503));
+    let (status, stdout, log) = service.wait();
+    assert_eq!(status.code(), Some(0), "{stdout}");
+    assert_in_order(
+        &log,
+        &[
+            "running teardown callback \"drain\"",
+            "draining: /healthz answers 503",
+            "running teardown callback \"background\"",
+            "running teardown callback \"server\"",
+            "server stopped",
+            "store closed",
+        ],
+    );
+    assert!(stored_payloads(data_dir.path()).contains(&"during-drain".to_string()));
 }
 
 #[test]
@@ -513,7 +614,7 @@ fn a_hung_cleanup_is_cut_off_by_its_timeout_and_the_rest_still_run() {
         "report: {stdout}"
     );
     assert!(
-        stdout.contains("8 completed, 1 timed out"),
+        stdout.contains("9 completed, 1 timed out"),
         "report: {stdout}"
     );
     let cut_off = position(&log, "\"sandboxes\" timed out");
@@ -955,10 +1056,17 @@ fn systemd_is_told_ready_then_stopping_what_runs_and_the_grace_left() {
     assert_eq!(datagrams.first().map(String::as_str), Some("READY=1\n"));
     assert_eq!(
         datagrams.get(1).map(String::as_str),
-        Some("STOPPING=1\nSTATUS=stopping (0/9)\n"),
+        Some("STOPPING=1\nSTATUS=stopping (0/10)\n"),
         "{datagrams:#?}"
     );
-    for name in ["background", "server", "sandboxes", "client-0", "store"] {
+    for name in [
+        "drain",
+        "background",
+        "server",
+        "sandboxes",
+        "client-0",
+        "store",
+    ] {
         assert!(
             datagrams
                 .iter()
@@ -1031,6 +1139,7 @@ fn the_teardown_is_written_as_a_trace_with_a_thread_per_client_closed_at_once() 
         lone,
         [
             "teardown",
+            "drain",
             "background",
             "server",
             "sandboxes",
@@ -1038,7 +1147,7 @@ fn the_teardown_is_written_as_a_trace_with_a_thread_per_client_closed_at_once() 
             "temp-files"
         ]
     );
-    let mut clients: Vec<&str> = names[4..8].to_vec();
+    let mut clients: Vec<&str> = names[5..9].to_vec();
     clients.sort_unstable();
     assert_eq!(clients, ["client-0", "client-1", "client-2", "client-3"]);
     assert!(
@@ -1058,7 +1167,7 @@ fn the_teardown_is_written_as_a_trace_with_a_thread_per_client_closed_at_once() 
 
 #[cfg(feature = "trace-file")]
 #[test]
-fn a_second_signal_still_writes_the_trace_with_what_did_not_finish() {
+fn a_third_signal_still_writes_the_trace_with_what_escalation_dropped_and_did_not_finish() {
     let data_dir = tempfile::tempdir().unwrap();
     let trace = data_dir.path().join("teardown.json");
     let service = Service::start(
@@ -1066,14 +1175,16 @@ fn a_second_signal_still_writes_the_trace_with_what_did_not_finish() {
         &[
             "--until-signal",
             "--hang-cleanup",
-            "sandboxes",
+            "store",
             "--trace-file",
             trace.to_str().unwrap(),
         ],
     );
     service.addr();
     service.signal("TERM");
-    service.wait_for("sandboxes: hanging (injected)");
+    service.wait_for("store: hanging (injected)");
+    service.signal("TERM");
+    service.wait_for("teardown escalated:");
     service.signal("TERM");
     let (status, _, log) = service.wait();
     assert_eq!(status.code(), Some(3), "{log:?}");
@@ -1087,6 +1198,10 @@ fn a_second_signal_still_writes_the_trace_with_what_did_not_finish() {
             .map(|(_, _, outcome)| outcome.clone())
     };
     assert_eq!(outcome("server").as_deref(), Some("completed"));
-    assert_eq!(outcome("sandboxes").as_deref(), Some("unfinished"));
+    assert_eq!(outcome("sandboxes").as_deref(), Some("completed"));
+    assert_eq!(
+        outcome("temp-files").as_deref(),
+        Some("dropped by escalation")
+    );
     assert_eq!(outcome("store").as_deref(), Some("unfinished"));
 }

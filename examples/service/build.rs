@@ -6,12 +6,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_executor::Executor;
 use smol::net::TcpListener;
-use teardown_stack::Teardown;
+use teardown_stack::{Registered, Teardown};
 
 use crate::BoxError;
 use crate::background;
@@ -60,12 +60,15 @@ pub async fn build(
     let store = Store::open(&store_path).await?;
     log::info!("store: {}", store_path.display());
     let closing = store.clone();
+    // Critical: its fsync still happens after a second signal, and the
+    // grace period keeps its timeout in reserve for it.
     register(
         teardown,
         config,
         "store",
         async move { closing.close().await },
-    )?;
+    )?
+    .critical();
 
     faults.build_step(3, "clients")?;
     let clients = Clients::connect(ex, upstream, CLIENTS.len()).await?;
@@ -83,7 +86,13 @@ pub async fn build(
     faults.build_step(5, "server")?;
     let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
     let served = Arc::new(AtomicU64::new(0));
-    let app = Arc::new(App::new(store.clone(), clients, served.clone()));
+    let draining = Arc::new(AtomicBool::new(false));
+    let app = Arc::new(App::new(
+        store.clone(),
+        clients,
+        served.clone(),
+        draining.clone(),
+    ));
     let api = server::start(ex, listener, app);
     let addr = api.addr();
     log::info!("listening on http://{addr}");
@@ -102,24 +111,35 @@ pub async fn build(
     let drain = async move { app.into_cleanup().await.map_err(BoxError::from) };
     register(teardown, config, "background", drain)?;
 
+    // Last up, so first down: from the first signal `/healthz` answers
+    // 503, and the server keeps serving for the drain delay, so that load
+    // balancers stop sending before it stops.
+    let delay = config.drain_delay;
+    let drain = async move {
+        draining.store(true, Ordering::SeqCst);
+        log::info!("draining: /healthz answers 503; serving {delay:?} more before the stop");
+        smol::Timer::after(delay).await;
+        Ok(())
+    };
+    register(teardown, config, "drain", drain)?;
+
     Ok(Service { addr, store_path })
 }
 
 /// Registers `name`'s release with its injected fault, if any, and the
 /// cleanup timeout. A full stack is a bug here (the capacity covers every
 /// cleanup), but it is reported, not unwrapped.
-fn register<F>(
-    teardown: &mut ServiceTeardown,
+fn register<'t, F>(
+    teardown: &'t mut ServiceTeardown,
     config: &Config,
     name: &'static str,
     release: F,
-) -> Result<(), BoxError>
+) -> Result<Registered<'t, Clock>, BoxError>
 where
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
     let release = config.faults.cleanup(name, release);
-    teardown
+    Ok(teardown
         .push(name, release)?
-        .timeout(config.cleanup_timeout);
-    Ok(())
+        .timeout(config.cleanup_timeout))
 }

@@ -23,6 +23,12 @@ pub struct Config {
     pub cleanup_timeout: Duration,
     /// How long the stand-in upstream takes to answer.
     pub upstream_latency: Duration,
+    /// How long the server keeps serving after `/healthz` turns 503, so
+    /// that load balancers stop sending first (`--drain-delay-ms`; 0 in
+    /// the demo, about 5 s behind a Kubernetes Service).
+    pub drain_delay: Duration,
+    /// How long before its cut a cleanup's soft deadline comes.
+    pub soft_margin: Duration,
     /// Where to write the teardown's timeline as a Chrome trace (with the
     /// crate's `trace-file` feature): Perfetto and chrome://tracing open it.
     pub trace_file: Option<PathBuf>,
@@ -44,7 +50,7 @@ pub struct Faults {
 const USAGE: &str = "\
 usage: service [--until-signal] [--port N] [--data-dir DIR]
                [--grace-ms MS] [--cleanup-timeout-ms MS] [--upstream-latency-ms MS]
-               [--trace-file PATH]
+               [--drain-delay-ms MS] [--soft-margin-ms MS] [--trace-file PATH]
                [--fail-cleanup NAME] [--hang-cleanup NAME] [--fail-build-at K]";
 
 impl Config {
@@ -59,6 +65,8 @@ impl Config {
             grace: Duration::from_secs(25),
             cleanup_timeout: Duration::from_secs(10),
             upstream_latency: Duration::from_millis(20),
+            drain_delay: Duration::ZERO,
+            soft_margin: Duration::from_secs(3),
             trace_file: None,
             faults: Faults::default(),
         };
@@ -72,6 +80,8 @@ impl Config {
                 "--grace-ms" => config.grace = ms(value(&mut args, &flag)?),
                 "--cleanup-timeout-ms" => config.cleanup_timeout = ms(value(&mut args, &flag)?),
                 "--upstream-latency-ms" => config.upstream_latency = ms(value(&mut args, &flag)?),
+                "--drain-delay-ms" => config.drain_delay = ms(value(&mut args, &flag)?),
+                "--soft-margin-ms" => config.soft_margin = ms(value(&mut args, &flag)?),
                 "--trace-file" if cfg!(feature = "trace-file") => {
                     config.trace_file = Some(value(&mut args, &flag)?);
                 }

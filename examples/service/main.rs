@@ -7,12 +7,18 @@
 //! cargo run --example service -- --until-signal  # serve until SIGINT/SIGTERM
 //! ```
 //!
-//! The first SIGINT or SIGTERM starts the teardown; a second one during the
-//! teardown exits at once, naming the cleanups that did not finish.
+//! The first SIGINT or SIGTERM starts the teardown: `/healthz` turns 503
+//! and the server keeps serving for `--drain-delay-ms` (0 here; what a
+//! Kubernetes deployment sets, e.g. 5000, so that endpoints stop sending
+//! before the stop), then the parts are released in reverse. A second
+//! signal drops every cleanup but the critical one, the store's close and
+//! fsync, which still runs; a third exits at once, naming the cleanups
+//! that did not finish.
 //!
 //! Exit codes: 0 a clean teardown; 1 a cleanup failed (or, in the demo, an
 //! acknowledged write is missing); 2 the build failed (what was built was
-//! released), or the start did; 3 a second signal cut the teardown short;
+//! released), or the start did; 3 a signal after the escalation (or one
+//! with nothing critical left to keep) cut the teardown short;
 //! 64 bad flags; 75 another instance is running on the data directory.
 //!
 //! A killed run leaves nothing behind that outlives it: its sandboxes die
@@ -21,7 +27,9 @@
 //!
 //! The teardown has 25 s in all (`--grace-ms`) and each cleanup 10 s
 //! (`--cleanup-timeout-ms`): a hung cleanup is cut off, reported by name,
-//! and the next one runs.
+//! and the next one runs. The store's 10 s stay in reserve for it, and
+//! each cleanup's soft deadline comes 3 s before its cut
+//! (`--soft-margin-ms`).
 //!
 //! For the tests: `--port N`, `--data-dir DIR`, `--upstream-latency-ms MS`,
 //! `--fail-cleanup NAME`, `--hang-cleanup NAME`, `--fail-build-at K` (1 to
@@ -48,7 +56,7 @@ use std::time::Duration;
 use async_executor::Executor;
 use async_signal::{Signal, Signals};
 use futures_lite::{StreamExt, future};
-use teardown_stack::Shutdown;
+use teardown_stack::{Shutdown, each};
 
 use crate::build::ServiceTeardown;
 use crate::config::Config;
@@ -131,9 +139,15 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
         None => signalled.await,
     }
 
-    // A second signal stops the wait: dropping the stack then drops the
-    // unfinished cleanups, and what they own (the sandboxes are killed).
-    let report = match teardown.shutdown_within(config.grace, signals.next()).await {
+    // A second signal escalates: every cleanup but the store's is dropped
+    // (and what it owns: the sandboxes are killed), and the store still
+    // closes. A third stops the wait: dropping the stack then drops what
+    // did not finish.
+    // A soft deadline no earlier than halfway through a cleanup's budget:
+    // a short one (a test's) keeps its soft signal for when it is late.
+    let margin = config.soft_margin.min(config.cleanup_timeout / 2);
+    let run = teardown.run().within(config.grace).soft_margin(margin);
+    let report = match run.or_interrupt(each(&mut signals)).await {
         Shutdown::Finished(report) => report,
         Shutdown::Interrupted {
             unfinished,
@@ -142,7 +156,7 @@ async fn run(ex: Arc<Executor<'static>>, config: Config) -> ExitCode {
         } => {
             let names: Vec<String> = unfinished.iter().map(ToString::to_string).collect();
             log::error!(
-                "second signal: exiting now; cleanups not finished: {}",
+                "signalled again: exiting now; cleanups not finished: {}",
                 names.join(", ")
             );
             // The timeline: what finished, and what was still running.

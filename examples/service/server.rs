@@ -1,8 +1,9 @@
 //! The service's HTTP API: `POST /records` completes the payload through the
-//! clients, appends it to the store and acknowledges it.
+//! clients, appends it to the store and acknowledges it; `GET /healthz`
+//! answers 200 while the service takes traffic, 503 once it drains.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_executor::Executor;
 use hyper::body::Incoming;
@@ -20,15 +21,24 @@ pub struct App {
     pub clients: Arc<Clients>,
     /// Requests acknowledged so far (the background summarizer reads it).
     pub served: Arc<AtomicU64>,
+    /// Set when the teardown begins: `/healthz` then answers 503, so that a
+    /// load balancer stops sending before the server stops.
+    pub draining: Arc<AtomicBool>,
     next_id: AtomicU64,
 }
 
 impl App {
-    pub fn new(store: Arc<Store>, clients: Arc<Clients>, served: Arc<AtomicU64>) -> App {
+    pub fn new(
+        store: Arc<Store>,
+        clients: Arc<Clients>,
+        served: Arc<AtomicU64>,
+        draining: Arc<AtomicBool>,
+    ) -> App {
         App {
             store,
             clients,
             served,
+            draining,
             next_id: AtomicU64::new(1),
         }
     }
@@ -49,8 +59,14 @@ pub fn start(ex: &Arc<Executor<'static>>, listener: TcpListener, app: Arc<App>) 
     Server::start(ex, listener, move |request: Request<Incoming>| {
         let app = app.clone();
         async move {
+            if request.method() == Method::GET && request.uri().path() == "/healthz" {
+                return match app.draining.load(Ordering::SeqCst) {
+                    false => http::text(StatusCode::OK, "ok\n"),
+                    true => http::text(StatusCode::SERVICE_UNAVAILABLE, "draining\n"),
+                };
+            }
             if request.method() != Method::POST || request.uri().path() != "/records" {
-                return http::text(StatusCode::NOT_FOUND, "try POST /records\n");
+                return http::text(StatusCode::NOT_FOUND, "try POST /records or GET /healthz\n");
             }
             let payload = match http::body_text(request).await {
                 Ok(payload) if valid_payload(&payload) => payload,
