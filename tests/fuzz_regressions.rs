@@ -11,6 +11,7 @@ mod harness;
 
 use std::path::Path;
 
+use harness::budgets::{BudgetScript, run_budget_script};
 use harness::lifecycle::{LifecycleScript, run_lifecycle};
 use harness::{Mode, Script, run_script};
 
@@ -41,6 +42,21 @@ fn stack_order_isolation_inputs() {
 #[test]
 fn stack_deadlines_inputs() {
     assert!(replay("stack_deadlines", Mode::Deadlines) > 0);
+}
+
+#[test]
+fn stack_budgets_inputs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/stack_budgets");
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if let Some(script) = BudgetScript::from_bytes(&std::fs::read(&path).unwrap()) {
+            eprintln!("replaying {}", path.display());
+            run_budget_script(&script);
+            replayed += 1;
+        }
+    }
+    assert!(replayed > 0);
 }
 
 #[test]

@@ -36,6 +36,15 @@ proptest! {
     }
 
     #[test]
+    fn budgets_soft_deadlines_criticals_and_escalation_hold(
+        bytes in proptest::collection::vec(any::<u8>(), 0..128)
+    ) {
+        if let Some(script) = harness::budgets::BudgetScript::from_bytes(&bytes) {
+            harness::budgets::run_budget_script(&script);
+        }
+    }
+
+    #[test]
     fn deadlines_hold(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         if let Some(script) = Script::from_bytes(&bytes) {
             run_on_both(&script, Mode::Deadlines);

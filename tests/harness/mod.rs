@@ -6,6 +6,7 @@
 //! committed inputs in `tests/fuzz_regressions.rs`.
 #![allow(dead_code)]
 
+pub mod budgets;
 mod driver;
 pub mod lifecycle;
 mod model;
