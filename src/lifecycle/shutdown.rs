@@ -24,8 +24,8 @@ use crate::{Name, Report, Run, Teardown, Timer};
 pub enum Shutdown<'r, const N: usize> {
     /// The run ended (within its grace period, if it had one): its report.
     Finished(Report<'r>),
-    /// The interrupt came first: the run was dropped, and these callbacks
-    /// had not finished, in the order they would have run (the interrupted
+    /// An interrupt came first (after the escalation, if the first one
+    /// escalated): the run was dropped, and these callbacks had not finished, in the order they would have run (the interrupted
     /// one first).
     ///
     /// They are still registered: dropping the stack drops them, and with
@@ -88,6 +88,12 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
     /// own. The run is polled first, so a run and an interrupt ready on the
     /// same poll count as a finished run. What `interrupt` outputs is
     /// ignored.
+    ///
+    /// With a [critical](crate::Registered::critical) callback pending, the
+    /// first interrupt escalates instead (see [`Run::or_interrupt`]): the
+    /// rest is dropped and the critical callbacks go on. `interrupt` is then
+    /// best a source of several: `&mut signals`, or [`each`](crate::each)
+    /// item of a stream; a future is one interrupt only.
     ///
     /// On a stack with a timer, [`shutdown_within`](Self::shutdown_within)
     /// also gives the run a grace period.

@@ -59,7 +59,7 @@ pub(crate) fn escalate<const N: usize, R: Clock, C: ?Sized + Cleanup, S: Storage
             );
             End::Skipped
         };
-        cell.meta.marks |= ESCALATED;
+        cell.meta.mark(ESCALATED);
         cell.finish(end, finished, now);
         dropped += 1;
         if let Some(stage) = &mut *progress.stage {

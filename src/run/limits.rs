@@ -71,10 +71,10 @@ pub(crate) fn soft_passed<R: Clock, C: ?Sized, S: Storage>(
     now: Duration,
     hard: Option<Duration>,
 ) {
-    if cell.meta.marks & SOFTENED != 0 {
+    if cell.meta.marks() & SOFTENED != 0 {
         return;
     }
-    cell.meta.marks |= SOFTENED;
+    cell.meta.mark(SOFTENED);
     let left = hard.map_or(Duration::ZERO, |hard| hard.saturating_sub(now));
     debug!(
         "teardown callback {:?} reached its soft deadline, {:?} before its cut",

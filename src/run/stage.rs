@@ -207,6 +207,9 @@ impl Current {
             }
             let limit = limits.run_deadline(cell.is_critical());
             if now.zip(limit).is_some_and(|(now, limit)| now >= limit) {
+                // (The two are one empty block where diagnostics are
+                // compiled out.)
+                #[allow(clippy::if_same_then_else)]
                 if limits.deadline.is_some_and(|deadline| now < Some(deadline)) {
                     warn!(
                         "teardown callback {:?} skipped: the time left is kept for critical callbacks",

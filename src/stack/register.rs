@@ -291,7 +291,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized + Cleanup + 'a> Teardown<'a, N, R, 
 
     registration! {
         self (&mut self) alone;
-        /// Registers a borrow of a [`WithBudget`] the caller pinned: a
+        /// Registers a borrow of a [`WithBudget`](crate::WithBudget) the caller pinned: a
         /// closure given its [`Budget`](crate::Budget) when its turn comes,
         /// with no allocation (see [`push_with`](Self::push_with)).
         ///

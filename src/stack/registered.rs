@@ -52,7 +52,7 @@ impl<'t, R: Clock> Registered<'t, R> {
     ///
     /// [`Teardown::shutdown_within`]: crate::Teardown::shutdown_within
     pub fn critical(self) -> Self {
-        self.meta.marks |= CRITICAL;
+        self.meta.mark(CRITICAL);
         self
     }
 }
@@ -89,7 +89,7 @@ impl<R: Timer> Registered<'_, R> {
     /// teardown.push("db", async {}).unwrap().timeout(core::time::Duration::from_secs(1));
     /// ```
     pub fn timeout(self, budget: Duration) -> Self {
-        self.meta.timeout = Some(budget);
+        self.meta.set_timeout(budget);
         self
     }
 }
@@ -98,8 +98,8 @@ impl<R: Clock> fmt::Debug for Registered<'_, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registered")
             .field("name", &self.name)
-            .field("timeout", &self.meta.timeout)
-            .field("critical", &(self.meta.marks & CRITICAL != 0))
+            .field("timeout", &self.meta.timeout())
+            .field("critical", &(self.meta.marks() & CRITICAL != 0))
             .finish()
     }
 }

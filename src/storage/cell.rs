@@ -85,13 +85,42 @@ pub(crate) struct Done<R: Clock> {
     pub(crate) started: R::Timeout,
 }
 
-/// What registration sets of a cell, and what a run marks on it: apart
-/// from its flags, so that a registration hands back one borrow for both.
-pub(crate) struct Meta<R: Clock> {
-    /// Its own time budget, if one was set (with a timer).
-    pub(crate) timeout: R::Timeout,
-    /// [`CRITICAL`], [`SOFTENED`], [`ESCALATED`].
-    pub(crate) marks: u8,
+/// What registration sets of a cell, and what a run marks on it: its own
+/// timeout (with a timer) and its marks, in one value the clock lays out
+/// (the marks in the timeout's padding), apart from its flags, so that a
+/// registration hands back one borrow for both.
+pub(crate) struct Meta<R: Clock>(R::Meta);
+
+impl<R: Clock> Meta<R> {
+    /// Its own timeout, if one was set.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        R::meta_timeout(&self.0)
+    }
+
+    /// Sets its own timeout (with a timer).
+    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
+        R::set_meta_timeout(&mut self.0, timeout);
+    }
+
+    /// Its marks: [`CRITICAL`], [`SOFTENED`], [`ESCALATED`].
+    pub(crate) fn marks(&self) -> u8 {
+        let mut meta = self.0;
+        *R::meta_marks(&mut meta)
+    }
+
+    /// Adds `mark` to its marks.
+    pub(crate) fn mark(&mut self, mark: u8) {
+        *R::meta_marks(&mut self.0) |= mark;
+    }
+}
+
+impl<R: Clock> core::fmt::Debug for Meta<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Meta")
+            .field("timeout", &self.timeout())
+            .field("marks", &self.marks())
+            .finish()
+    }
 }
 
 // The marks: registered critical (a run with a deadline keeps its time
@@ -131,10 +160,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
         Cell(ManuallyDrop::new(Parts {
             name,
-            meta: Meta {
-                timeout: R::Timeout::default(),
-                marks: 0,
-            },
+            meta: Meta(R::Meta::default()),
             state: State::Pending {
                 slot: SyncWrapper::new(slot),
                 at,
@@ -171,12 +197,12 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 
     /// Whether it was registered critical ([`CRITICAL`]).
     pub(crate) fn is_critical(&self) -> bool {
-        self.meta.marks & CRITICAL != 0
+        self.meta.marks() & CRITICAL != 0
     }
 
     /// Its own time budget, if one was set (with a timer).
     pub(crate) fn timeout(&self) -> Option<Duration> {
-        R::budget_of(self.meta.timeout)
+        self.meta.timeout()
     }
 
     pub(crate) fn is_pending(&self) -> bool {
@@ -221,11 +247,10 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         let State::Pending { at, .. } = &self.state else {
             return None;
         };
-        let timeout = &self.meta.timeout;
         if !self.is_started() {
             return None;
         }
-        Some(R::time_of(*at)?.saturating_add(R::budget_of(*timeout)?))
+        Some(R::time_of(*at)?.saturating_add(self.meta.timeout()?))
     }
 
     /// When it was first polled, with a timer.

@@ -215,7 +215,7 @@ impl Marks {
     ) -> Self {
         Marks {
             concurrent,
-            marks: cell.meta.marks,
+            marks: cell.meta.marks(),
         }
     }
 }

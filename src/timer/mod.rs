@@ -155,6 +155,16 @@ mod clock {
         /// When a callback was first polled: the time with a timer, nothing
         /// without (whether it started is kept beside it).
         type Stamp: Copy + Debug + Default + Send + Sync + Unpin;
+        /// What a cell keeps of its registration: its own timeout (with a
+        /// timer) and its marks, the marks in the timeout's padding, so that
+        /// they cost no byte of their own.
+        type Meta: Copy + Debug + Default + Send + Sync + Unpin;
+        /// The own timeout a cell keeps, if one was set.
+        fn meta_timeout(meta: &Self::Meta) -> Option<Duration>;
+        /// Sets the own timeout a cell keeps (with a timer).
+        fn set_meta_timeout(meta: &mut Self::Meta, timeout: Duration);
+        /// The marks a cell keeps.
+        fn meta_marks(meta: &mut Self::Meta) -> &mut u8;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
@@ -173,12 +183,51 @@ mod clock {
         fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
 
+    /// A cell's own timeout and marks, with a timer: a `Duration`'s two
+    /// fields, no timeout being nanoseconds out of range, and the marks in
+    /// what would be padding.
+    #[doc(hidden)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct TimedMeta {
+        secs: u64,
+        /// [`NO_TIMEOUT`] when none was set.
+        nanos: u32,
+        marks: u8,
+    }
+
+    /// [`TimedMeta::nanos`] without a timeout: no `Duration` has it.
+    const NO_TIMEOUT: u32 = u32::MAX;
+
+    impl Default for TimedMeta {
+        fn default() -> Self {
+            TimedMeta {
+                secs: 0,
+                nanos: NO_TIMEOUT,
+                marks: 0,
+            }
+        }
+    }
+
     impl<T: Timer> Clock for T {
         const TIMED: bool = true;
         const NO_SPAN: Option<Duration> = None;
         type Sleep = T::Sleep;
         type Timeout = Option<Duration>;
         type Stamp = Duration;
+        type Meta = TimedMeta;
+
+        fn meta_timeout(meta: &TimedMeta) -> Option<Duration> {
+            (meta.nanos != NO_TIMEOUT).then(|| Duration::new(meta.secs, meta.nanos))
+        }
+
+        fn set_meta_timeout(meta: &mut TimedMeta, timeout: Duration) {
+            meta.secs = timeout.as_secs();
+            meta.nanos = timeout.subsec_nanos();
+        }
+
+        fn meta_marks(meta: &mut TimedMeta) -> &mut u8 {
+            &mut meta.marks
+        }
 
         fn now(&self) -> Option<Duration> {
             Some(Timer::now(self))
@@ -215,6 +264,17 @@ mod clock {
         type Sleep = core::future::Pending<()>;
         type Timeout = ();
         type Stamp = ();
+        type Meta = u8;
+
+        fn meta_timeout(_: &u8) -> Option<Duration> {
+            None
+        }
+
+        fn set_meta_timeout(_: &mut u8, _: Duration) {}
+
+        fn meta_marks(marks: &mut u8) -> &mut u8 {
+            marks
+        }
 
         fn now(&self) -> Option<Duration> {
             None
