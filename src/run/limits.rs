@@ -71,7 +71,7 @@ pub(crate) fn soft_passed<R: Clock, C: ?Sized, S: Storage>(
     now: Duration,
     hard: Option<Duration>,
 ) {
-    if cell.meta.marks() & SOFTENED != 0 {
+    if cell.meta.flags() & SOFTENED != 0 {
         return;
     }
     cell.meta.mark(SOFTENED);

@@ -99,7 +99,7 @@ impl<R: Clock> fmt::Debug for Registered<'_, R> {
         f.debug_struct("Registered")
             .field("name", &self.name)
             .field("timeout", &self.meta.timeout())
-            .field("critical", &(self.meta.marks() & CRITICAL != 0))
+            .field("critical", &(self.meta.flags() & CRITICAL != 0))
             .finish()
     }
 }

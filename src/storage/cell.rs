@@ -48,13 +48,12 @@ pub(crate) struct Cell<'a, R: Clock, C: ?Sized, S: Storage>(ManuallyDrop<Parts<'
 /// What a cell holds.
 pub(crate) struct Parts<'a, R: Clock, C: ?Sized, S: Storage> {
     pub(crate) name: Name,
-    /// What registering sets: its own time budget, if one was set (with a
-    /// timer), and its marks. Beside the state, so that registering sets
-    /// them without looking at the state.
+    /// Its own time budget, if one was set (with a timer), and its flags:
+    /// [`JOINED`], [`STARTED`], [`INLINE`], [`BOXED`], [`DROPS`], and the
+    /// marks [`CRITICAL`], [`SOFTENED`], [`ESCALATED`]. Beside the state,
+    /// so that registering sets them without looking at the state.
     pub(crate) meta: Meta<R>,
     pub(crate) state: State<'a, R, C, S>,
-    /// [`JOINED`], [`STARTED`], [`INLINE`], [`BOXED`], [`DROPS`].
-    pub(crate) flags: u8,
 }
 
 pub(crate) enum State<'a, R: Clock, C: ?Sized, S: Storage> {
@@ -85,10 +84,21 @@ pub(crate) struct Done<R: Clock> {
     pub(crate) started: R::Timeout,
 }
 
+/// Registered critical: a run with a deadline keeps its time in reserve,
+/// and escalation keeps it.
+pub(crate) const CRITICAL: u8 = 32;
+/// Its soft deadline passed before it finished.
+pub(crate) const SOFTENED: u8 = 64;
+/// Dropped by escalation: cut if it was running, else skipped.
+pub(crate) const ESCALATED: u8 = 128;
+/// The marks a record shows, as [`Record`](crate::Record) numbers them
+/// (the three bits above, shifted down).
+pub(crate) const MARKS_SHIFT: u32 = 5;
+
 /// What registration sets of a cell, and what a run marks on it: its own
-/// timeout (with a timer) and its marks, in one value the clock lays out
-/// (the marks in the timeout's padding), apart from its flags, so that a
-/// registration hands back one borrow for both.
+/// timeout (with a timer) and its flags, in one value the clock lays out
+/// (the flags in the timeout's padding), so that a registration hands back
+/// one borrow for both.
 pub(crate) struct Meta<R: Clock>(R::Meta);
 
 impl<R: Clock> Meta<R> {
@@ -102,15 +112,21 @@ impl<R: Clock> Meta<R> {
         R::set_meta_timeout(&mut self.0, timeout);
     }
 
-    /// Its marks: [`CRITICAL`], [`SOFTENED`], [`ESCALATED`].
-    pub(crate) fn marks(&self) -> u8 {
-        let mut meta = self.0;
-        *R::meta_marks(&mut meta)
+    /// Its flags.
+    #[inline(always)]
+    pub(crate) fn flags(&self) -> u8 {
+        R::meta_flags(&self.0)
     }
 
-    /// Adds `mark` to its marks.
+    /// Its flags, to change.
+    #[inline(always)]
+    pub(crate) fn flags_mut(&mut self) -> &mut u8 {
+        R::meta_flags_mut(&mut self.0)
+    }
+
+    /// Adds `mark` to its flags.
     pub(crate) fn mark(&mut self, mark: u8) {
-        *R::meta_marks(&mut self.0) |= mark;
+        *self.flags_mut() |= mark;
     }
 }
 
@@ -118,15 +134,10 @@ impl<R: Clock> core::fmt::Debug for Meta<R> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Meta")
             .field("timeout", &self.timeout())
-            .field("marks", &self.marks())
+            .field("flags", &self.flags())
             .finish()
     }
 }
-
-// The marks: registered critical (a run with a deadline keeps its time
-// in reserve, and escalation keeps it), its soft deadline passed before it
-// finished, dropped by escalation. The report reads them as they are.
-pub(crate) use crate::report::view::{CRITICAL, ESCALATED, SOFTENED};
 
 /// An owned callback being dropped by the loop of lone callbacks: its
 /// cell's index, and how it had ended unless its record is in the cell
@@ -160,12 +171,11 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         }
         Cell(ManuallyDrop::new(Parts {
             name,
-            meta: Meta(R::Meta::default()),
+            meta: Meta(R::meta_with(flags)),
             state: State::Pending {
                 slot: SyncWrapper::new(slot),
                 at,
             },
-            flags,
         }))
     }
 
@@ -178,7 +188,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     /// owned name or callback, or a kept text.
     pub(crate) fn owns(&self) -> bool {
         self.name.is_owned()
-            || (self.is_pending() && self.flags & DROPS != 0)
+            || (self.is_pending() && self.meta.flags() & DROPS != 0)
             || matches!(
                 &self.state,
                 State::Done(Done {
@@ -197,7 +207,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 
     /// Whether it was registered critical ([`CRITICAL`]).
     pub(crate) fn is_critical(&self) -> bool {
-        self.meta.marks() & CRITICAL != 0
+        self.meta.flags() & CRITICAL != 0
     }
 
     /// Its own time budget, if one was set (with a timer).
@@ -210,27 +220,27 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     }
 
     pub(crate) fn is_joined(&self) -> bool {
-        self.flags & JOINED != 0
+        self.meta.flags() & JOINED != 0
     }
 
     pub(crate) fn is_started(&self) -> bool {
-        self.flags & STARTED != 0
+        self.meta.flags() & STARTED != 0
     }
 
     /// Whether it holds a live inline future, which must not move.
     pub(crate) fn is_inline(&self) -> bool {
-        self.flags & INLINE != 0 && self.is_pending()
+        self.meta.flags() & INLINE != 0 && self.is_pending()
     }
 
     /// Whether it holds a boxed callback.
     pub(crate) fn is_boxed(&self) -> bool {
-        self.flags & BOXED != 0 && self.is_pending()
+        self.meta.flags() & BOXED != 0 && self.is_pending()
     }
 
     /// Whether its callback is owned by the stack (inline or boxed) and has
     /// a destructor to run ([`DROPS`]), on a stack that can own one at all.
     pub(crate) fn is_owned(&self) -> bool {
-        (S::INLINE || cfg!(feature = "alloc")) && self.flags & DROPS != 0
+        (S::INLINE || cfg!(feature = "alloc")) && self.meta.flags() & DROPS != 0
     }
 
     /// Its callback, while pending.
@@ -263,7 +273,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
 
     /// Marks it started at `at`.
     pub(crate) fn start(&mut self, now: R::Stamp) {
-        self.flags |= STARTED;
+        self.meta.mark(STARTED);
         if let State::Pending { at, .. } = &mut self.state {
             *at = now;
         }
@@ -286,7 +296,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
     ) -> Kind {
         if self.is_owned() {
             #[cfg(feature = "alloc")]
-            if self.flags & BOXED != 0 {
+            if self.meta.flags() & BOXED != 0 {
                 return self.finish_boxed(end, seq, at, dropping);
             }
             return self.finish_inline(end, seq, at, dropping);
@@ -392,7 +402,7 @@ impl<'a, R: Clock, C: ?Sized, S: Storage> Cell<'a, R, C, S> {
         let State::Pending { at, .. } = &self.state else {
             return;
         };
-        let started = R::time_of(*at).filter(|_| self.flags & STARTED != 0);
+        let started = R::time_of(*at).filter(|_| self.meta.flags() & STARTED != 0);
         let elapsed = started
             .zip(now)
             .map(|(started, now)| now.saturating_sub(started));

@@ -96,7 +96,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> Cells<'a, N, R, C, 
         if cell.name.is_owned() {
             self.status |= OWNS;
         }
-        if cell.flags & DROPS != 0 {
+        if cell.meta.flags() & DROPS != 0 {
             self.status |= CALLBACKS;
         }
         if self.cells.push(cell).is_err() {
@@ -195,7 +195,7 @@ impl<'a, const N: usize, R: Clock, C: ?Sized, S: Storage, D> Cells<'a, N, R, C, 
             if self.cells[i].is_pending() {
                 let cell = &mut self.cells[i];
                 if !same_stage {
-                    cell.flags &= !JOINED;
+                    *cell.meta.flags_mut() &= !JOINED;
                 }
                 swap(&mut self.cells, kept, i);
                 kept += 1;

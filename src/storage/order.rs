@@ -76,9 +76,9 @@ fn order_by_seq<R: Clock, C: ?Sized, S: Storage>(
 fn mark_stage<R: Clock, C: ?Sized, S: Storage>(cells: &mut [Cell<'_, R, C, S>]) {
     for (i, cell) in cells.iter_mut().enumerate() {
         if i == 0 {
-            cell.flags &= !JOINED;
+            *cell.meta.flags_mut() &= !JOINED;
         } else {
-            cell.flags |= JOINED;
+            cell.meta.mark(JOINED);
         }
     }
 }

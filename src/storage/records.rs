@@ -8,7 +8,7 @@ use crate::report::message::Texts;
 use crate::report::name::Name;
 use crate::report::unfinished::{Pending, Unfinished};
 use crate::report::view::{Outcome, Record, Source};
-use crate::storage::cell::{Cell, Done, State};
+use crate::storage::cell::{Cell, Done, MARKS_SHIFT, State};
 use crate::storage::cells::Cells;
 use crate::storage::inline::Storage;
 use crate::timer::Clock;
@@ -215,7 +215,7 @@ impl Marks {
     ) -> Self {
         Marks {
             concurrent,
-            marks: cell.meta.marks(),
+            marks: cell.meta.flags() >> MARKS_SHIFT,
         }
     }
 }

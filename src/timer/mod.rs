@@ -156,15 +156,19 @@ mod clock {
         /// without (whether it started is kept beside it).
         type Stamp: Copy + Debug + Default + Send + Sync + Unpin;
         /// What a cell keeps of its registration: its own timeout (with a
-        /// timer) and its marks, the marks in the timeout's padding, so that
-        /// they cost no byte of their own.
-        type Meta: Copy + Debug + Default + Send + Sync + Unpin;
+        /// timer) and its flags byte, the byte in the timeout's padding, so
+        /// that a timed cell pays nothing for it.
+        type Meta: Copy + Debug + Send + Sync + Unpin;
+        /// A cell's meta with no timeout and `flags`.
+        fn meta_with(flags: u8) -> Self::Meta;
         /// The own timeout a cell keeps, if one was set.
         fn meta_timeout(meta: &Self::Meta) -> Option<Duration>;
         /// Sets the own timeout a cell keeps (with a timer).
         fn set_meta_timeout(meta: &mut Self::Meta, timeout: Duration);
-        /// The marks a cell keeps.
-        fn meta_marks(meta: &mut Self::Meta) -> &mut u8;
+        /// A cell's flags.
+        fn meta_flags(meta: &Self::Meta) -> u8;
+        /// A cell's flags, to change.
+        fn meta_flags_mut(meta: &mut Self::Meta) -> &mut u8;
         /// The current time, if there is a timer.
         fn now(&self) -> Option<Duration>;
         /// A sleep, if there is a timer.
@@ -183,8 +187,8 @@ mod clock {
         fn reset(&self, sleep: &mut Self::Sleep, duration: Duration);
     }
 
-    /// A cell's own timeout and marks, with a timer: a `Duration`'s two
-    /// fields, no timeout being nanoseconds out of range, and the marks in
+    /// A cell's own timeout and flags, with a timer: a `Duration`'s two
+    /// fields, no timeout being nanoseconds out of range, and the flags in
     /// what would be padding.
     #[doc(hidden)]
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,21 +196,11 @@ mod clock {
         secs: u64,
         /// [`NO_TIMEOUT`] when none was set.
         nanos: u32,
-        marks: u8,
+        flags: u8,
     }
 
     /// [`TimedMeta::nanos`] without a timeout: no `Duration` has it.
     const NO_TIMEOUT: u32 = u32::MAX;
-
-    impl Default for TimedMeta {
-        fn default() -> Self {
-            TimedMeta {
-                secs: 0,
-                nanos: NO_TIMEOUT,
-                marks: 0,
-            }
-        }
-    }
 
     impl<T: Timer> Clock for T {
         const TIMED: bool = true;
@@ -215,6 +209,14 @@ mod clock {
         type Timeout = Option<Duration>;
         type Stamp = Duration;
         type Meta = TimedMeta;
+
+        fn meta_with(flags: u8) -> TimedMeta {
+            TimedMeta {
+                secs: 0,
+                nanos: NO_TIMEOUT,
+                flags,
+            }
+        }
 
         fn meta_timeout(meta: &TimedMeta) -> Option<Duration> {
             (meta.nanos != NO_TIMEOUT).then(|| Duration::new(meta.secs, meta.nanos))
@@ -225,8 +227,12 @@ mod clock {
             meta.nanos = timeout.subsec_nanos();
         }
 
-        fn meta_marks(meta: &mut TimedMeta) -> &mut u8 {
-            &mut meta.marks
+        fn meta_flags(meta: &TimedMeta) -> u8 {
+            meta.flags
+        }
+
+        fn meta_flags_mut(meta: &mut TimedMeta) -> &mut u8 {
+            &mut meta.flags
         }
 
         fn now(&self) -> Option<Duration> {
@@ -266,14 +272,22 @@ mod clock {
         type Stamp = ();
         type Meta = u8;
 
+        fn meta_with(flags: u8) -> u8 {
+            flags
+        }
+
         fn meta_timeout(_: &u8) -> Option<Duration> {
             None
         }
 
         fn set_meta_timeout(_: &mut u8, _: Duration) {}
 
-        fn meta_marks(marks: &mut u8) -> &mut u8 {
-            marks
+        fn meta_flags(flags: &u8) -> u8 {
+            *flags
+        }
+
+        fn meta_flags_mut(flags: &mut u8) -> &mut u8 {
+            flags
         }
 
         fn now(&self) -> Option<Duration> {
