@@ -101,7 +101,7 @@ macro_rules! registration {
             F::Output: CleanupOutput,
             C: Accepts<'a, $crate::WithBudget<G, F, R>>,
         {
-            $self.$via(name, callback, $crate::stack::register::pinned_cleanup)
+            $self.$via(name, callback, $crate::stack::register::pinned)
         }
     };
     ($self:ident ($($recv:tt)*) $via:ident; $(#[$m:meta])* push_inline_with) => {
@@ -455,20 +455,9 @@ impl<'a, const N: usize, const SLOT: usize, R: Clock + Clone, C: ?Sized + Cleanu
     }
 }
 
-/// A future the caller pinned: the stack borrows it.
-pub(crate) fn pinned<'a, F, C, S>(future: Pin<&'a mut F>) -> Slot<'a, C, S>
-where
-    F: Future,
-    F::Output: CleanupOutput,
-    C: ?Sized + Accepts<'a, F>,
-    S: Storage,
-{
-    Slot::Borrowed(C::erase_pinned(future))
-}
-
-/// A cleanup the caller pinned that is not a plain future (a
-/// [`WithBudget`]): the stack borrows it.
-pub(crate) fn pinned_cleanup<'a, F, C, S>(cleanup: Pin<&'a mut F>) -> Slot<'a, C, S>
+/// A future (or a [`WithBudget`](crate::WithBudget)) the caller pinned:
+/// the stack borrows it.
+pub(crate) fn pinned<'a, F, C, S>(cleanup: Pin<&'a mut F>) -> Slot<'a, C, S>
 where
     F: Cleanup,
     C: ?Sized + Accepts<'a, F>,
@@ -477,7 +466,8 @@ where
     Slot::Borrowed(C::erase_pinned(cleanup))
 }
 
-/// A cleanup that is not a plain future, boxed and owned.
+/// A cleanup the stack boxes and owns: a future, a closure's
+/// [`Deferred`], or a [`WithBudget`](crate::WithBudget).
 #[cfg(feature = "alloc")]
 pub(crate) fn boxed_cleanup<'a, F, C, S>(cleanup: F) -> Slot<'a, C, S>
 where
@@ -488,8 +478,8 @@ where
     Slot::Boxed(C::erase_boxed(cleanup))
 }
 
-/// A cleanup that is not a plain future, in the cell's inline slot; one
-/// that does not fit fails to compile.
+/// A cleanup in the cell's inline slot; one that does not fit fails to
+/// compile.
 pub(crate) fn inline_cleanup<'a, F, C, const SLOT: usize>(
     cleanup: F,
 ) -> Slot<'a, C, InlineSlots<SLOT>>
@@ -509,7 +499,7 @@ where
     C: ?Sized + Accepts<'a, F::IntoFuture>,
     S: Storage,
 {
-    Slot::Boxed(C::erase_boxed(future.into_future()))
+    boxed_cleanup(future.into_future())
 }
 
 /// A closure the stack boxes, called when its turn comes.
@@ -522,7 +512,7 @@ where
     C: ?Sized + Accepts<'a, Deferred<G, F>>,
     S: Storage,
 {
-    Slot::Boxed(C::erase_boxed(Deferred::new(callback)))
+    boxed_cleanup(Deferred::new(callback))
 }
 
 /// A future stored in the cell's inline slot; one that does not fit fails
@@ -533,7 +523,7 @@ where
     F::Output: CleanupOutput,
     C: ?Sized + Accepts<'a, F::IntoFuture>,
 {
-    Slot::Inline(InlineFuture::new_checked(future.into_future()))
+    inline_cleanup(future.into_future())
 }
 
 /// Checks that `future` fits an inline slot, before any room is made for it.
