@@ -32,18 +32,21 @@ fn child() {
         return;
     };
     let (executor, scenario) = mode.split_once(':').expect("executor:scenario");
-    let hang = scenario == "hang";
+    let hang = scenario != "clean";
+    // "critical": the store is critical and hangs, and every signal is an
+    // interrupt.
+    let critical = scenario == "critical";
     let code = match executor {
-        "smol" => smol::block_on(lifecycle(AsyncIoTimer::new(), hang)),
+        "smol" => smol::block_on(lifecycle(AsyncIoTimer::new(), hang, critical)),
         "async-executor" => {
             let ex = async_executor::Executor::new();
-            futures_lite::future::block_on(ex.run(lifecycle(AsyncIoTimer::new(), hang)))
+            futures_lite::future::block_on(ex.run(lifecycle(AsyncIoTimer::new(), hang, critical)))
         }
         "tokio" => tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .unwrap()
-            .block_on(async { lifecycle(TokioTimer::new(), hang).await }),
+            .block_on(async { lifecycle(TokioTimer::new(), hang, critical).await }),
         other => panic!("unknown executor {other}"),
     };
     std::process::exit(code);
@@ -58,19 +61,28 @@ fn say(line: &str) {
 
 /// The lifecycle of a service, as `main` would write it; returns the exit
 /// code: 0 clean, 1 not clean, 3 interrupted by a second signal.
-async fn lifecycle<R: Timer>(timer: R, hang: bool) -> i32 {
+async fn lifecycle<R: Timer>(timer: R, hang: bool, critical: bool) -> i32 {
     let mut signals = Signals::new().unwrap();
     let mut teardown = Teardown::<8, R>::with_timer(timer);
-    teardown
-        .push("store", async { say("store closed") })
+    let store = teardown
+        .push("store", async move {
+            if critical {
+                say("store hanging");
+                std::future::pending::<()>().await;
+            }
+            say("store closed");
+        })
         .unwrap();
+    if critical {
+        store.critical();
+    }
     let mut clients = teardown.stage();
     for name in ["client-0", "client-1"] {
         clients.push(name, async move { say(name) }).unwrap();
     }
     teardown
         .push("sandboxes", async move {
-            if hang {
+            if hang && !critical {
                 say("sandboxes hanging");
                 std::future::pending::<()>().await;
             }
@@ -85,7 +97,12 @@ async fn lifecycle<R: Timer>(timer: R, hang: bool) -> i32 {
     let first = signals.recv().await.unwrap();
     say(&format!("first {first}"));
     let grace = Duration::from_secs(50);
-    match teardown.shutdown_within(grace, signals.recv()).await {
+    let shutdown = if critical {
+        teardown.shutdown_within(grace, &mut signals).await
+    } else {
+        teardown.shutdown_within(grace, signals.recv()).await
+    };
+    match shutdown {
         Shutdown::Finished(report) => {
             say(&format!(
                 "finished: {}",
@@ -219,6 +236,26 @@ fn a_second_signal_during_a_hung_cleanup_names_the_unfinished(executor: &str) {
             "interrupted: sandboxes, client-1, client-0, store",
         ]
     );
+}
+
+#[test]
+fn smol_each_signal_interrupts_the_second_escalates_and_the_third_gives_up() {
+    let mut child = Running::start("smol:critical");
+    child.signal("TERM");
+    child.wait_for("store hanging");
+    // The second keeps the critical store running (nothing else is left);
+    // only a third, read from the same `&mut signals`, gives up.
+    child.signal("INT");
+    child.signal("TERM");
+    let (status, said) = child.finish();
+    assert_eq!(status.code(), Some(3), "{said:?}");
+    assert!(said.iter().any(|line| line == "store hanging"), "{said:?}");
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("interrupted: store"),
+        "{said:?}"
+    );
+    assert!(!said.iter().any(|line| line == "store closed"), "{said:?}");
 }
 
 #[test]
